@@ -1,0 +1,85 @@
+#include "daemon/Daemon.hpp"
+
+#include "auth/Passwords.hpp"
+#include "core/Error.hpp"
+#include "core/Log.hpp"
+#include "store/Users.hpp"
+
+#include <glib/gstdio.h>
+
+#include <cerrno>
+#include <cstring>
+
+#define GST_CAT_DEFAULT atrium_core_debug
+
+namespace atrium {
+
+Daemon::Daemon(Config config) : config_(std::move(config)) {
+  config_.Validate();
+  if (g_mkdir_with_parents(config_.dataDir.c_str(), 0700) != 0)
+    throw AppError(ErrorCode::Internal, "cannot create data directory " + config_.dataDir + ": " + std::strerror(errno));
+  db_ = std::make_unique<store::Database>(config_.dataDir + "/atrium.db");
+  std::string secret =
+      config_.jwtSecret.empty() ? auth::TokenService::LoadOrCreateSecret(config_.dataDir) : config_.jwtSecret;
+  tokens_ = std::make_unique<auth::TokenService>(secret, config_.tokenLifetimeSeconds);
+  signer_ = std::make_unique<auth::AppSigner>("app-signature:" + secret);
+  CreateFirstAdmin();
+
+  rpc::Dispatcher::Limits limits;
+  limits.maxMessageBytes = size_t(config_.maxMessageBytes);
+  limits.maxBatch = size_t(config_.maxBatch);
+  limits.maxDepth = int(config_.maxJsonDepth);
+  dispatcher_ = std::make_unique<rpc::Dispatcher>(limits, metrics_);
+  server_ = std::make_unique<rpc::Server>(config_, *dispatcher_, metrics_);
+  services_ = std::unique_ptr<rpc::Services>(new rpc::Services{config_, *db_, *tokens_, *signer_, conferences_,
+                                                                metrics_, store::Now(), nullptr});
+  services_->sessionCount = [this] { return server_->sessionCount(); };
+  rpc::RegisterAll(*dispatcher_, *services_);
+
+  metrics_.AddGauge("atrium_rooms_live", "Rooms with a live conference.",
+                    [this] { return double(conferences_.RoomCount()); });
+  metrics_.AddGauge("atrium_participants", "Participants in live conferences.",
+                    [this] { return double(conferences_.ParticipantTotal()); });
+  metrics_.AddGauge("atrium_process_resident_memory_bytes", "Resident memory of atriumd.",
+                    [] { return double(rpc::ProcessMemory::Read().residentBytes); });
+  metrics_.AddGauge("atrium_process_virtual_memory_bytes", "Virtual memory of atriumd.",
+                    [] { return double(rpc::ProcessMemory::Read().virtualBytes); });
+  metrics_.AddGauge("atrium_uptime_seconds", "Seconds since atriumd started.",
+                    [start = services_->startedAt] { return double(store::Now() - start); });
+  server_->Start();
+}
+
+Daemon::~Daemon() {
+  server_.reset();
+  dispatcher_.reset();
+}
+
+// Never a fixed default: the operator's password, or a random one shown once.
+void Daemon::CreateFirstAdmin() {
+  store::Users users(*db_);
+  if (users.CountAdmins() > 0) return;
+  const char* env = g_getenv("ATRIUM_ADMIN_PASSWORD");
+  std::string password;
+  if (env && *env) {
+    password = env;
+    if (password.size() < 8) throw ConfigError("ATRIUM_ADMIN_PASSWORD must have at least 8 characters");
+  } else {
+    password = auth::RandomPassword();
+    generatedAdminPassword_ = password;
+  }
+  store::User admin;
+  admin.account = "admin";
+  admin.name = "Administrator";
+  admin.admin = true;
+  admin.passwordHash = auth::HashPassword(password);
+  if (auto existing = users.FindByAccount("admin")) {
+    existing->admin = true;
+    users.Update(*existing);
+    users.SetPasswordHash(existing->id, admin.passwordHash);
+  } else {
+    users.Create(admin);
+  }
+  GST_INFO("created the first administrator [account:admin]");
+}
+
+}  // namespace atrium

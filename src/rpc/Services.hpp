@@ -1,0 +1,37 @@
+// What the JSON-RPC methods work with, owned by the daemon and lent to the method
+// tables at start-up. Each Register*Methods() adds one family of methods.
+#pragma once
+
+#include "auth/AppSigner.hpp"
+#include "auth/TokenService.hpp"
+#include "core/Config.hpp"
+#include "rooms/ConferenceRegistry.hpp"
+#include "rpc/Dispatcher.hpp"
+#include "rpc/Metrics.hpp"
+#include "store/Database.hpp"
+
+#include <functional>
+
+namespace atrium::rpc {
+
+struct Services {
+  const Config& config;
+  store::Database& db;
+  auth::TokenService& tokens;
+  auth::AppSigner& signer;
+  rooms::ConferenceRegistry& conferences;
+  Metrics& metrics;
+  int64_t startedAt = 0;
+  std::function<size_t()> sessionCount;
+};
+
+void RegisterServerMethods(Dispatcher& d, Services& s);
+void RegisterAuthMethods(Dispatcher& d, Services& s);
+void RegisterUserMethods(Dispatcher& d, Services& s);
+void RegisterRoomMethods(Dispatcher& d, Services& s);
+void RegisterMeetingMethods(Dispatcher& d, Services& s);
+
+// Every method family, and the authenticator that turns tokens into identities.
+void RegisterAll(Dispatcher& d, Services& s);
+
+}  // namespace atrium::rpc
