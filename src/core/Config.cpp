@@ -64,9 +64,9 @@ private:
   std::string path_;
 };
 
-bool ParsePort(const std::string& s, uint16_t& port) {
+bool ParsePort(const std::string& s, uint16_t& port, guint64 min = 1) {
   guint64 v = 0;
-  if (!g_ascii_string_to_unsigned(s.c_str(), 10, 1, 65535, &v, nullptr)) return false;
+  if (!g_ascii_string_to_unsigned(s.c_str(), 10, min, 65535, &v, nullptr)) return false;
   port = uint16_t(v);
   return true;
 }
@@ -92,7 +92,8 @@ void Config::SetListen(const std::string& hostPort) {
   if (!addr && host != "localhost")
     throw ConfigError("listen address '" + hostPort + "': '" + host + "' is not an IP address");
   uint16_t p = 0;
-  if (!ParsePort(port, p)) throw ConfigError("listen address '" + hostPort + "': bad port '" + port + "'");
+  // Port 0 asks the kernel for a free port (tests use it).
+  if (!ParsePort(port, p, 0)) throw ConfigError("listen address '" + hostPort + "': bad port '" + port + "'");
   listenHost = host == "localhost" ? "127.0.0.1" : host;
   listenPort = p;
 }
