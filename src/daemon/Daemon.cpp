@@ -47,6 +47,7 @@ Daemon::Daemon(Config config) : config_(std::move(config)) {
   metrics_.AddGauge("atrium_uptime_seconds", "Seconds since atriumd started.",
                     [start = services_->startedAt] { return double(store::Now() - start); });
   server_->Start();
+  config_.listenPort = server_->port();  // what server.state reports when port 0 was asked for
 }
 
 Daemon::~Daemon() {
@@ -72,13 +73,12 @@ void Daemon::CreateFirstAdmin() {
   admin.name = "Administrator";
   admin.admin = true;
   admin.passwordHash = auth::HashPassword(password);
-  if (auto existing = users.FindByAccount("admin")) {
-    existing->admin = true;
-    users.Update(*existing);
-    users.SetPasswordHash(existing->id, admin.passwordHash);
-  } else {
-    users.Create(admin);
+  if (users.FindByAccount("admin")) {
+    GST_WARNING("no administrator, and the account 'admin' exists as a plain user: not taking it over");
+    generatedAdminPassword_.reset();
+    return;
   }
+  users.Create(admin);
   GST_INFO("created the first administrator [account:admin]");
 }
 

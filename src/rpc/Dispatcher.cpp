@@ -154,8 +154,6 @@ void Dispatcher::HandleOne(const json& request, const std::shared_ptr<Session>& 
   });
 
   try {
-    if (limiter && !limiter->Take())
-      throw AppError(ErrorCode::RateLimited, "too many requests on this connection, slow down");
     if (entry == methods_.end())
       throw AppError(ErrorCode::MethodNotFound, "method not found", {{"method", method}});
     if (entry->second.access == Access::User) Authenticate(*session);
@@ -191,6 +189,12 @@ struct BatchState {
 
 void Dispatcher::Handle(std::string_view text, const std::shared_ptr<Session>& session, RateLimiter* limiter,
                         std::function<void(std::string)> done) {
+  // Every message costs a token, junk included; a batch costs one per request (below).
+  if (limiter && !limiter->Take()) {
+    metrics_.CountRequest("invalid", "rateLimited");
+    return done(Serialize(ErrorReply(nullptr, int(ErrorCode::RateLimited),
+                                     "too many requests on this connection, slow down")));
+  }
   if (text.size() > limits_.maxMessageBytes) {
     metrics_.CountRequest("invalid", "tooLarge");
     return done(Serialize(ErrorReply(nullptr, int(ErrorCode::TooLarge), "message too large",
@@ -218,6 +222,11 @@ void Dispatcher::Handle(std::string_view text, const std::shared_ptr<Session>& s
     metrics_.CountRequest("invalid", "tooLarge");
     return done(Serialize(ErrorReply(nullptr, int(ErrorCode::TooLarge), "batch too large",
                                      {{"limit", limits_.maxBatch}, {"size", request.size()}})));
+  }
+  if (limiter && !limiter->Take(double(request.size() - 1))) {
+    metrics_.CountRequest("invalid", "rateLimited");
+    return done(Serialize(ErrorReply(nullptr, int(ErrorCode::RateLimited),
+                                     "too many requests on this connection, slow down", {{"batch", request.size()}})));
   }
   auto state = std::make_shared<BatchState>();
   state->replies.resize(request.size());

@@ -19,7 +19,8 @@ struct Identity {
   std::string account;
   std::string jti;
   int64_t expiresAt = 0;
-  auth::Grants grants;
+  auth::Grants grants;  // in effect: admin only while the user is an administrator now
+  bool tokenAdmin = false;  // what the token itself grants
 };
 
 // Token bucket: `rate` tokens a second up to `burst`.

@@ -121,7 +121,9 @@ TEST_P(ProtocolTest, BadInputsGetTheirErrorAndChangeNothing) {
     }
     ExpectServerAlive();
   }
-  if (ws_) EXPECT_TRUE(ws_->IsOpen());
+  if (ws_) {
+    EXPECT_TRUE(ws_->IsOpen());
+  }
   EXPECT_EQ(DumpDatabase(dbPath()), before);
 }
 

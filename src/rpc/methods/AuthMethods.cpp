@@ -5,6 +5,7 @@
 #include "rpc/Services.hpp"
 #include "rpc/methods/Views.hpp"
 #include "store/Apps.hpp"
+#include "store/Organisations.hpp"
 #include "store/RevokedTokens.hpp"
 #include "store/Users.hpp"
 
@@ -16,7 +17,12 @@ using nlohmann::json;
 
 namespace {
 
-Identity IdentityOf(const auth::TokenClaims& c) { return {c.userId, c.account, c.jti, c.expiresAt, c.grants}; }
+Identity IdentityOf(const auth::TokenClaims& c) {
+  return {c.userId, c.account, c.jti, c.expiresAt, c.grants, c.grants.admin};
+}
+
+// A signature is good for one account of one app.
+std::string SignedSubject(const std::string& appId, const std::string& account) { return appId + "\n" + account; }
 
 // Issues a token and, on a WebSocket, makes it the session's identity.
 json SignIn(Services& s, Call& call, const store::User& u, bool created = false) {
@@ -41,7 +47,7 @@ void RegisterAuthMethods(Dispatcher& d, Services& s) {
         if (!u) throw AppError(ErrorCode::Unauthenticated, "the token's user no longer exists", {{"reason", "invalid"}});
         if (store::RevokedTokens(s.db).IsRevoked(id.jti))
           throw AppError(ErrorCode::Unauthenticated, "token revoked", {{"reason", "revoked"}});
-        if (id.grants.admin && !u->admin) id.grants.admin = false;
+        id.grants.admin = id.tokenAdmin && u->admin;
       });
 
   d.Add("auth.login", Access::Public, [&s](Call& c) {
@@ -84,7 +90,8 @@ void RegisterAuthMethods(Dispatcher& d, Services& s) {
     c.RequireAdmin();
     int64_t userId = c.params.optId("userId").value_or(c.identity().userId);
     auto u = views::UserOr404(s, userId);
-    auth::Grants grants = auth::Grants::FromJson(c.params.optObject("grants") ? c.params.raw()["grants"] : json());
+    const json* given = c.params.optObject("grants");
+    auth::Grants grants = given ? auth::Grants::FromJson(*given) : auth::Grants::ForUser(u.admin);
     if (grants.admin && !u.admin) throw AppError(ErrorCode::Forbidden, "only administrators can hold admin grants");
     int64_t ttl = c.params.optInteger("ttl", 60, 365LL * 86400).value_or(s.config.tokenLifetimeSeconds);
     std::string token = s.tokens.Issue(u.id, u.account, grants, ttl);
@@ -94,11 +101,12 @@ void RegisterAuthMethods(Dispatcher& d, Services& s) {
   d.Add("auth.sign", Access::Public, [&s](Call& c) {
     std::string appId = c.params.str("appId", 128);
     std::string secret = c.params.str("secret", 1024);
+    std::string account = c.params.text("account", 128);
     auto app = store::Apps(s.db).FindByAppId(appId);
     if (!app || !auth::VerifyPassword(app->secretHash, secret))
       throw AppError(ErrorCode::WrongPassword, "wrong appId or secret");
     int64_t expiresAt = store::Now() + s.config.signatureLifetimeSeconds;
-    return json{{"signature", s.signer.Sign(appId, expiresAt)}, {"expiresAt", expiresAt}};
+    return json{{"signature", s.signer.Sign(SignedSubject(appId, account), expiresAt)}, {"expiresAt", expiresAt}};
   });
 
   d.Add("auth.dockingLogin", Access::Public, [&s](Call& c) {
@@ -108,7 +116,7 @@ void RegisterAuthMethods(Dispatcher& d, Services& s) {
     auto name = c.params.optText("name", 128);
     auto app = store::Apps(s.db).FindByAppId(appId);
     if (!app) throw AppError(ErrorCode::Unauthenticated, "bad signature", {{"reason", "badSignature"}});
-    s.signer.Verify(appId, signature, store::Now());
+    s.signer.Verify(SignedSubject(appId, external), signature, store::Now());
     store::Users users(s.db);
     auto u = users.FindExternal(appId, external);
     bool created = false;
@@ -135,6 +143,8 @@ void RegisterAuthMethods(Dispatcher& d, Services& s) {
     store::App app;
     app.name = c.params.text("name", 128);
     app.orgId = c.params.optId("orgId").value_or(1);
+    if (!store::Organisations(s.db).Find(app.orgId))
+      throw AppError(ErrorCode::NotFound, "no such organisation", {{"orgId", app.orgId}});
     app.appId = auth::RandomHex(8);
     std::string secret = auth::RandomHex(24);
     app.secretHash = auth::HashPassword(secret);

@@ -7,6 +7,8 @@
 #include "store/Rooms.hpp"
 #include "store/Users.hpp"
 
+#include <algorithm>
+
 namespace atrium::rpc {
 
 using nlohmann::json;
@@ -55,8 +57,17 @@ void ReadMeetingFields(const Params& p, store::Meeting& m) {
   }
 }
 
+// A token scoped to some rooms (no anyRoom) reaches the meetings of those rooms only.
+bool InTokenScope(const Identity& who, const store::Meeting& m, bool manage) {
+  const auto& g = who.grants;
+  if (g.admin || g.anyRoom) return true;
+  auto has = [&](const std::vector<int64_t>& v) { return std::find(v.begin(), v.end(), m.roomId) != v.end(); };
+  return has(g.roomAdmin) || (!manage && has(g.rooms));
+}
+
 bool CanManageMeeting(Services& s, const Call& c, const store::Meeting& m) {
   const auto& who = c.identity();
+  if (!InTokenScope(who, m, true)) return false;
   if (who.grants.admin || m.ownerId == who.userId) return true;
   auto room = store::Rooms(s.db).Find(m.roomId);
   return room && views::CanAdminRoom(s, who, *room);
@@ -64,6 +75,7 @@ bool CanManageMeeting(Services& s, const Call& c, const store::Meeting& m) {
 
 bool CanSeeMeeting(Services& s, const Call& c, const store::Meeting& m) {
   if (CanManageMeeting(s, c, m)) return true;
+  if (!InTokenScope(c.identity(), m, false)) return false;
   for (const auto& mem : m.members)
     if (mem.userId == c.identity().userId) return true;
   return false;
@@ -131,7 +143,8 @@ void RegisterMeetingMethods(Dispatcher& d, Services& s) {
 
   d.Add("meeting.update", Access::User, [&s](Call& c) {
     auto m = views::MeetingOr404(s, c.params.id("meetingId"));
-    if (!CanManageMeeting(s, c, m)) throw AppError(ErrorCode::Forbidden, "only the meeting's owner may change it");
+    if (!CanManageMeeting(s, c, m))
+      throw AppError(ErrorCode::Forbidden, "only the meeting's owner, the room's hosts or administrators may change it");
     ReadMeetingFields(c.params, m);
     if (m.endTime <= m.startTime) Params::Fail("endTime", "a time after startTime");
     m.topics = ReadTopics(c.params, m.topics);
@@ -143,7 +156,8 @@ void RegisterMeetingMethods(Dispatcher& d, Services& s) {
 
   d.Add("meeting.delete", Access::User, [&s](Call& c) {
     auto m = views::MeetingOr404(s, c.params.id("meetingId"));
-    if (!CanManageMeeting(s, c, m)) throw AppError(ErrorCode::Forbidden, "only the meeting's owner may delete it");
+    if (!CanManageMeeting(s, c, m))
+      throw AppError(ErrorCode::Forbidden, "only the meeting's owner, the room's hosts or administrators may delete it");
     if (s.conferences.IsLive(m.roomId) && views::MeetingStatus(m, store::Now()) == "started")
       throw AppError(ErrorCode::Conflict, "the meeting is live; finish it first", {{"meetingId", m.id}});
     store::Meetings(s.db).Delete(m.id);
@@ -158,6 +172,10 @@ void RegisterMeetingMethods(Dispatcher& d, Services& s) {
     std::optional<int64_t> userId;
     if (!(c.identity().grants.admin && c.params.optBoolean("all").value_or(false))) userId = c.identity().userId;
     auto result = store::Meetings(s.db).List(userId, from, to, page);
+    if (!c.identity().grants.admin && !c.identity().grants.anyRoom) {
+      std::erase_if(result.items, [&](const store::Meeting& m) { return !CanSeeMeeting(s, c, m); });
+      result.total = int64_t(result.items.size());
+    }
     int64_t now = store::Now();
     return views::PageResult<store::Meeting>(
         "meetings", result, page, [&s, now](const store::Meeting& m) { return views::Meeting(m, s.conferences, now); });
@@ -186,8 +204,10 @@ void RegisterMeetingMethods(Dispatcher& d, Services& s) {
     auto page = views::ReadPage(c.params);
     auto result = store::Meetings(s.db).ListByRoom(r.id, page);
     int64_t now = store::Now();
-    return views::PageResult<store::Meeting>(
-        "meetings", result, page, [&s, now](const store::Meeting& m) { return views::Meeting(m, s.conferences, now); });
+    // Invite codes and member lists only for those who may see each meeting itself.
+    return views::PageResult<store::Meeting>("meetings", result, page, [&](const store::Meeting& m) {
+      return views::Meeting(m, s.conferences, now, CanSeeMeeting(s, c, m));
+    });
   });
 }
 

@@ -6,6 +6,8 @@
 #include "store/Rooms.hpp"
 #include "store/Users.hpp"
 
+#include <set>
+
 namespace atrium::rpc {
 
 using nlohmann::json;
@@ -78,12 +80,21 @@ void RegisterRoomMethods(Dispatcher& d, Services& s) {
     auto page = views::ReadPage(c.params);
     const auto& who = c.identity();
     // Administrators see every room; other tokens what their user may enter.
-    std::optional<int64_t> userId;
-    if (!who.grants.admin) userId = who.userId;
-    auto result = store::Rooms(s.db).ListVisible(userId, page);
-    if (!who.grants.admin && !who.grants.anyRoom) {
-      // A room-scoped token lists only the rooms it names.
-      std::erase_if(result.items, [&](const store::Room& r) { return !views::CanEnterRoom(s, who, r); });
+    store::PageOf<store::Room> result;
+    if (who.grants.admin || who.grants.anyRoom) {
+      std::optional<int64_t> userId;
+      if (!who.grants.admin) userId = who.userId;
+      result = store::Rooms(s.db).ListVisible(userId, page);
+    } else {
+      // A room-scoped token lists exactly the rooms it names.
+      std::set<int64_t> ids(who.grants.rooms.begin(), who.grants.rooms.end());
+      ids.insert(who.grants.roomAdmin.begin(), who.grants.roomAdmin.end());
+      std::vector<store::Room> named;
+      for (int64_t id : ids)
+        if (auto r = store::Rooms(s.db).Find(id)) named.push_back(*r);
+      result.total = int64_t(named.size());
+      for (int64_t i = page.offset; i < result.total && i < page.offset + page.limit; ++i)
+        result.items.push_back(named[size_t(i)]);
     }
     return views::PageResult<store::Room>("rooms", result, page,
                                           [&s](const store::Room& r) { return views::Room(r, s.conferences); });

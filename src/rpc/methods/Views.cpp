@@ -54,12 +54,12 @@ std::string MeetingStatus(const store::Meeting& m, int64_t now) {
   return "notStarted";
 }
 
-json Meeting(const store::Meeting& m, const rooms::ConferenceRegistry& live, int64_t now) {
+json Meeting(const store::Meeting& m, const rooms::ConferenceRegistry& live, int64_t now, bool full) {
   json members = json::array();
   for (const auto& mem : m.members) members.push_back(Member(mem));
   json topics = json::parse(m.topics, nullptr, false);
   if (!topics.is_array()) topics = json::array();
-  return {{"meetingId", m.id},
+  json j = {{"meetingId", m.id},
           {"roomId", m.roomId},
           {"ownerId", OptId(m.ownerId)},
           {"name", m.name},
@@ -77,6 +77,11 @@ json Meeting(const store::Meeting& m, const rooms::ConferenceRegistry& live, int
           {"members", members},
           {"createdAt", m.createdAt},
           {"updatedAt", m.updatedAt}};
+  if (!full) {
+    j.erase("inviteCode");
+    j.erase("members");
+  }
+  return j;
 }
 
 store::Page ReadPage(const Params& p) {

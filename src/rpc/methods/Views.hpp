@@ -14,7 +14,9 @@ namespace atrium::rpc::views {
 nlohmann::json User(const store::User& u);
 nlohmann::json Room(const store::Room& r, const rooms::ConferenceRegistry& live);
 nlohmann::json Member(const store::Member& m);
-nlohmann::json Meeting(const store::Meeting& m, const rooms::ConferenceRegistry& live, int64_t now);
+// `full`: with invite code and members, for those who may see the meeting itself.
+nlohmann::json Meeting(const store::Meeting& m, const rooms::ConferenceRegistry& live, int64_t now,
+                       bool full = true);
 // "notStarted", "started" or "ended".
 std::string MeetingStatus(const store::Meeting& m, int64_t now);
 
