@@ -14,7 +14,6 @@ using nlohmann::json;
 
 namespace {
 json OptId(const std::optional<int64_t>& v) { return v ? json(*v) : json(nullptr); }
-bool Contains(const std::vector<int64_t>& v, int64_t id) { return std::find(v.begin(), v.end(), id) != v.end(); }
 }  // namespace
 
 json User(const store::User& u) {
@@ -127,7 +126,7 @@ store::Meeting MeetingOr404(Services& s, int64_t meetingId) {
 // rooms named in `rooms`/`roomAdmin` are granted explicitly, as an administrator issued it.
 bool CanEnterRoom(Services& s, const Identity& who, const store::Room& r) {
   const auto& g = who.grants;
-  if (g.admin || Contains(g.rooms, r.id) || Contains(g.roomAdmin, r.id)) return true;
+  if (g.JoinsRoom(r.id)) return true;
   if (!g.anyRoom) return false;
   if (r.isPublic || r.ownerId == who.userId) return true;
   return store::Rooms(s.db).MemberRole(r.id, who.userId).has_value();
@@ -135,7 +134,7 @@ bool CanEnterRoom(Services& s, const Identity& who, const store::Room& r) {
 
 bool CanAdminRoom(Services& s, const Identity& who, const store::Room& r) {
   const auto& g = who.grants;
-  if (g.admin || Contains(g.roomAdmin, r.id)) return true;
+  if (g.AdminsRoom(r.id)) return true;
   if (!g.anyRoom) return false;
   if (r.ownerId == who.userId) return true;
   return store::Rooms(s.db).MemberRole(r.id, who.userId) == std::optional<std::string>("host");
