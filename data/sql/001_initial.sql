@@ -1,14 +1,16 @@
 -- Atrium schema, version 1: organisations, users, rooms and members, scheduled meetings,
 -- recordings metadata, third-party apps and revoked tokens. Times are Unix seconds (UTC).
+-- Ids are never reused (AUTOINCREMENT): a token or grant naming a deleted user or room
+-- must not reach the next one created.
 
 CREATE TABLE organisations (
-  id          INTEGER PRIMARY KEY,
+  id          INTEGER PRIMARY KEY AUTOINCREMENT,
   name        TEXT NOT NULL UNIQUE,
   created_at  INTEGER NOT NULL
 );
 
 CREATE TABLE users (
-  id             INTEGER PRIMARY KEY,
+  id             INTEGER PRIMARY KEY AUTOINCREMENT,
   org_id         INTEGER NOT NULL REFERENCES organisations(id) ON DELETE RESTRICT,
   account        TEXT NOT NULL UNIQUE,
   name           TEXT NOT NULL,
@@ -25,7 +27,7 @@ CREATE TABLE users (
 CREATE INDEX users_org ON users(org_id, id);
 
 CREATE TABLE rooms (
-  id             INTEGER PRIMARY KEY,
+  id             INTEGER PRIMARY KEY AUTOINCREMENT,
   org_id         INTEGER NOT NULL REFERENCES organisations(id) ON DELETE RESTRICT,
   owner_id       INTEGER REFERENCES users(id) ON DELETE SET NULL,
   name           TEXT NOT NULL,
@@ -52,7 +54,7 @@ CREATE TABLE room_members (
 CREATE INDEX room_members_user ON room_members(user_id);
 
 CREATE TABLE meetings (
-  id           INTEGER PRIMARY KEY,
+  id           INTEGER PRIMARY KEY AUTOINCREMENT,
   room_id      INTEGER NOT NULL REFERENCES rooms(id) ON DELETE CASCADE,
   owner_id     INTEGER REFERENCES users(id) ON DELETE SET NULL,
   name         TEXT NOT NULL,
@@ -81,7 +83,7 @@ CREATE TABLE meeting_members (
 CREATE INDEX meeting_members_user ON meeting_members(user_id);
 
 CREATE TABLE recordings (
-  id           INTEGER PRIMARY KEY,
+  id           INTEGER PRIMARY KEY AUTOINCREMENT,
   room_id      INTEGER REFERENCES rooms(id) ON DELETE SET NULL,
   meeting_id   INTEGER REFERENCES meetings(id) ON DELETE SET NULL,
   created_by   INTEGER REFERENCES users(id) ON DELETE SET NULL,
@@ -98,7 +100,7 @@ CREATE TABLE recordings (
 CREATE INDEX recordings_room ON recordings(room_id, started_at);
 
 CREATE TABLE apps (
-  id           INTEGER PRIMARY KEY,
+  id           INTEGER PRIMARY KEY AUTOINCREMENT,
   app_id       TEXT NOT NULL UNIQUE,
   name         TEXT NOT NULL,
   org_id       INTEGER NOT NULL REFERENCES organisations(id) ON DELETE CASCADE,

@@ -97,7 +97,7 @@ void Rooms::RemoveMember(int64_t roomId, int64_t userId) {
 
 std::vector<Member> Rooms::Members(int64_t roomId) {
   auto s = db_.prepare("SELECT m.user_id, m.role, u.account, u.name FROM room_members m JOIN users u ON u.id = m.user_id "
-                       "WHERE m.room_id = ? ORDER BY m.added_at, m.user_id");
+                       "WHERE m.room_id = ? ORDER BY m.rowid");
   s.bind(1, roomId);
   std::vector<Member> out;
   while (s.step()) out.push_back({s.int64(0), s.text(1), s.text(2), s.text(3)});
