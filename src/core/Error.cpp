@@ -18,6 +18,7 @@ std::string_view ErrorCodeName(ErrorCode code) {
     case ErrorCode::RateLimited: return "rateLimited";
     case ErrorCode::TooLarge: return "tooLarge";
     case ErrorCode::Unavailable: return "unavailable";
+    case ErrorCode::NotJoined: return "notJoined";
   }
   return "unknown";
 }

@@ -29,6 +29,7 @@ enum class ErrorCode : int {
   RateLimited = -32007,      // too many requests on this connection
   TooLarge = -32008,         // message, batch or field over its limit
   Unavailable = -32009,      // the server cannot do this now (shutting down, resource exhausted)
+  NotJoined = -32010,        // media.* or conference.* before conference.join on this connection
 };
 
 std::string_view ErrorCodeName(ErrorCode code);

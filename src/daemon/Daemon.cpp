@@ -25,6 +25,14 @@ Daemon::Daemon(Config config) : config_(std::move(config)) {
   signer_ = std::make_unique<auth::AppSigner>("app-signature:" + secret);
   CreateFirstAdmin();
 
+  media::IceConfig ice;
+  ice.addresses = config_.iceAddresses.empty() ? media::DefaultIceAddresses() : config_.iceAddresses;
+  ice.portMin = config_.icePortMin;
+  ice.portMax = config_.icePortMax;
+  ice.stunServer = config_.stunServer;
+  ice.turnServer = config_.turnServer;
+  conferences_.SetIce(ice);
+
   rpc::Dispatcher::Limits limits;
   limits.maxMessageBytes = size_t(config_.maxMessageBytes);
   limits.maxBatch = size_t(config_.maxBatch);
@@ -34,6 +42,8 @@ Daemon::Daemon(Config config) : config_(std::move(config)) {
   services_ = std::unique_ptr<rpc::Services>(new rpc::Services{config_, *db_, *tokens_, *signer_, conferences_,
                                                                 metrics_, store::Now(), nullptr});
   services_->sessionCount = [this] { return server_->sessionCount(); };
+  // A closed connection leaves its conference: its peers close and the room hears it.
+  server_->OnSessionClosed([this](rpc::Session& session) { conferences_.LeaveSession(session.id()); });
   rpc::RegisterAll(*dispatcher_, *services_);
 
   metrics_.AddGauge("atrium_rooms_live", "Rooms with a live conference.",

@@ -1,27 +1,84 @@
 #include "rooms/ConferenceRegistry.hpp"
 
+#include "core/Log.hpp"
+
+#include <glib.h>
+
+#define GST_CAT_DEFAULT atrium_rooms_debug
+
 namespace atrium::rooms {
 
+ConferenceRegistry::~ConferenceRegistry() {
+  sessions_.clear();
+  conferences_.clear();
+}
+
 size_t ConferenceRegistry::ParticipantCount(int64_t roomId) const {
-  auto it = rooms_.find(roomId);
-  return it == rooms_.end() ? 0 : it->second.size();
+  auto it = conferences_.find(roomId);
+  return it == conferences_.end() ? 0 : it->second->size();
 }
 
 size_t ConferenceRegistry::ParticipantTotal() const {
   size_t n = 0;
-  for (const auto& [id, people] : rooms_) n += people.size();
+  for (const auto& [id, c] : conferences_) n += c->size();
   return n;
 }
 
-void ConferenceRegistry::AddParticipant(int64_t roomId, const std::string& participantId) {
-  rooms_[roomId].insert(participantId);
+Conference* ConferenceRegistry::Find(int64_t roomId) {
+  auto it = conferences_.find(roomId);
+  return it == conferences_.end() ? nullptr : it->second.get();
 }
 
-void ConferenceRegistry::RemoveParticipant(int64_t roomId, const std::string& participantId) {
-  auto it = rooms_.find(roomId);
-  if (it == rooms_.end()) return;
-  it->second.erase(participantId);
-  if (it->second.empty()) rooms_.erase(it);
+Conference& ConferenceRegistry::Open(int64_t roomId, const std::string& mode) {
+  auto it = conferences_.find(roomId);
+  if (it != conferences_.end()) return *it->second;
+  auto c = std::make_unique<Conference>(roomId, mode, ice_, [this](int64_t id) { ScheduleCleanup(id); });
+  return *(conferences_[roomId] = std::move(c));
+}
+
+void ConferenceRegistry::Bind(uint64_t sessionId, int64_t roomId, const std::string& participantId) {
+  sessions_[sessionId] = {roomId, participantId};
+}
+
+const ConferenceRegistry::Membership* ConferenceRegistry::MembershipOf(uint64_t sessionId) const {
+  auto it = sessions_.find(sessionId);
+  if (it == sessions_.end()) return nullptr;
+  auto c = conferences_.find(it->second.roomId);
+  if (c == conferences_.end() || !c->second->Find(it->second.participantId)) return nullptr;
+  return &it->second;
+}
+
+void ConferenceRegistry::LeaveSession(uint64_t sessionId) {
+  auto it = sessions_.find(sessionId);
+  if (it == sessions_.end()) return;
+  Membership m = it->second;
+  sessions_.erase(it);
+  if (auto* c = Find(m.roomId)) c->Leave(m.participantId);
+}
+
+void ConferenceRegistry::Finish(int64_t roomId) {
+  auto* c = Find(roomId);
+  if (!c) return;
+  for (auto it = sessions_.begin(); it != sessions_.end();)
+    it = it->second.roomId == roomId ? sessions_.erase(it) : std::next(it);
+  c->Finish();
+}
+
+// A conference is dropped from the main loop, never from inside one of its own calls.
+void ConferenceRegistry::ScheduleCleanup(int64_t roomId) {
+  struct Job {
+    ConferenceRegistry* self;
+    int64_t roomId;
+  };
+  g_idle_add_full(
+      G_PRIORITY_DEFAULT,
+      [](gpointer p) -> gboolean {
+        auto* job = static_cast<Job*>(p);
+        auto it = job->self->conferences_.find(job->roomId);
+        if (it != job->self->conferences_.end() && it->second->size() == 0) job->self->conferences_.erase(it);
+        return G_SOURCE_REMOVE;
+      },
+      new Job{this, roomId}, [](gpointer p) { delete static_cast<Job*>(p); });
 }
 
 }  // namespace atrium::rooms

@@ -1,28 +1,52 @@
-// The live conferences of this node, by room id: who is in each room right now. The
-// management API asks it whether a room is live (room.delete, meeting.delete refuse
-// then) and server.state and /metrics count from it. Control thread only.
+// The live conferences of this node, by room id, and which connection is which
+// participant. A conference starts with its first participant and its pipeline goes
+// with the last. The management API asks it whether a room is live (room.delete and
+// meeting.delete refuse then); server.state and /metrics count from it. Control thread.
 #pragma once
+
+#include "media/Ice.hpp"
+#include "rooms/Conference.hpp"
 
 #include <cstdint>
 #include <map>
-#include <set>
+#include <memory>
 #include <string>
 
 namespace atrium::rooms {
 
 class ConferenceRegistry {
 public:
-  bool IsLive(int64_t roomId) const { return rooms_.count(roomId) != 0; }
+  ConferenceRegistry() = default;
+  ~ConferenceRegistry();
+  void SetIce(media::IceConfig ice) { ice_ = std::move(ice); }
+
+  bool IsLive(int64_t roomId) const { return conferences_.count(roomId) != 0; }
   size_t ParticipantCount(int64_t roomId) const;
-  size_t RoomCount() const { return rooms_.size(); }
+  size_t RoomCount() const { return conferences_.size(); }
   size_t ParticipantTotal() const;
 
-  // Called by conferences as participants come and go; a room with nobody left is not live.
-  void AddParticipant(int64_t roomId, const std::string& participantId);
-  void RemoveParticipant(int64_t roomId, const std::string& participantId);
+  Conference* Find(int64_t roomId);
+  // The conference of a room, started if needed.
+  Conference& Open(int64_t roomId, const std::string& mode);
+
+  // Which conference and participant a connection is (one conference per connection).
+  struct Membership {
+    int64_t roomId = 0;
+    std::string participantId;
+  };
+  void Bind(uint64_t sessionId, int64_t roomId, const std::string& participantId);
+  const Membership* MembershipOf(uint64_t sessionId) const;
+  // The connection leaves its conference (conference.leave, or the socket closed).
+  void LeaveSession(uint64_t sessionId);
+  // Ends a conference for everyone.
+  void Finish(int64_t roomId);
 
 private:
-  std::map<int64_t, std::set<std::string>> rooms_;
+  void ScheduleCleanup(int64_t roomId);
+
+  media::IceConfig ice_;
+  std::map<int64_t, std::unique_ptr<Conference>> conferences_;
+  std::map<uint64_t, Membership> sessions_;
 };
 
 }  // namespace atrium::rooms

@@ -285,6 +285,23 @@ void WsClient::Close() {
   RunUntil([&] { return closed_; }, 2000);
 }
 
+std::vector<json> WsClient::TakeNotifications(const std::function<bool(const json&)>& pred) {
+  std::vector<json> out;
+  for (auto it = notifications_.begin(); it != notifications_.end();) {
+    if (pred(*it)) {
+      out.push_back(std::move(*it));
+      it = notifications_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  return out;
+}
+
+void WsClient::Notify(const std::string& method, const json& params) {
+  SendText(json{{"jsonrpc", "2.0"}, {"method", method}, {"params", params}}.dump());
+}
+
 int ErrorCodeOf(const json& reply) {
   if (reply.is_object() && reply.contains("error")) return reply["error"]["code"].get<int>();
   return 0;

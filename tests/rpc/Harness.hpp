@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include <deque>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -97,6 +98,10 @@ public:
   // Waits for a notification with this method.
   std::optional<json> WaitNotification(const std::string& method, int timeoutMs = 5000);
   void Close();
+  // Removes and returns the queued notifications that `pred` picks.
+  std::vector<json> TakeNotifications(const std::function<bool(const json&)>& pred);
+  // Sends a JSON-RPC notification (no id, no reply).
+  void Notify(const std::string& method, const json& params);
 
 private:
   static void OnMessage(SoupWebsocketConnection*, gint type, GBytes* msg, gpointer self);

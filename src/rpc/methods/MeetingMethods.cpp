@@ -170,7 +170,8 @@ void RegisterMeetingMethods(Dispatcher& d, Services& s) {
     if (to <= from) Params::Fail("to", "a time after from");
     auto page = views::ReadPage(c.params);
     std::optional<int64_t> userId;
-    if (!(c.identity().grants.admin && c.params.optBoolean("all").value_or(false))) userId = c.identity().userId;
+    bool all = c.params.optBoolean("all").value_or(false);
+    if (!(c.identity().grants.admin && all)) userId = c.identity().userId;
     auto result = store::Meetings(s.db).List(userId, from, to, page);
     if (!c.identity().grants.admin && !c.identity().grants.anyRoom) {
       std::erase_if(result.items, [&](const store::Meeting& m) { return !CanSeeMeeting(s, c, m); });
@@ -217,6 +218,7 @@ void RegisterAll(Dispatcher& d, Services& s) {
   RegisterUserMethods(d, s);
   RegisterRoomMethods(d, s);
   RegisterMeetingMethods(d, s);
+  RegisterConferenceMethods(d, s);
 }
 
 }  // namespace atrium::rpc

@@ -1,0 +1,676 @@
+#include "media/RoomPipeline.hpp"
+
+#include "core/Error.hpp"
+#include "core/Log.hpp"
+
+#include <gst/rtp/rtp.h>
+#include <gst/sdp/sdp.h>
+#include <gst/video/video.h>
+#include <gst/webrtc/webrtc.h>
+
+#include <atomic>
+#include <cstring>
+#include <mutex>
+
+#define GST_CAT_DEFAULT atrium_media_debug
+
+namespace atrium::media {
+
+// Lets webrtcbin's threads find their peer again on the control thread, and find out
+// that it is gone: `alive` drops when the peer is removed.
+struct RoomPipeline::Handle {
+  RoomPipeline* room;
+  std::string peerId;
+  std::atomic<bool> alive{true};
+};
+
+struct RoomPipeline::Track {
+  unsigned mline = 0;
+  std::string kind;
+  Codec codec;
+  GstElement* tee = nullptr;
+  std::atomic<gint64> lastKeyframeRequest{0};
+};
+
+// One forwarded track of a subscription: tee → [queue] (a bin whose sink pad masks
+// downstream errors, so they never travel back into the publisher) → webrtcbin.
+struct RoomPipeline::Branch {
+  Track* track = nullptr;
+  unsigned mline = 0;
+  int pt = 0;
+  GstCaps* caps = nullptr;  // what the subscriber's webrtcbin is told
+  GstElement* bin = nullptr;
+  GstPad* teePad = nullptr;
+  std::shared_ptr<Handle> handle;
+  std::atomic<bool> failed{false};
+};
+
+struct RoomPipeline::Peer {
+  std::string id;
+  bool publisher = false;
+  GstElement* webrtc = nullptr;
+  std::shared_ptr<Handle> handle;
+  std::vector<std::unique_ptr<Track>> tracks;      // publisher
+  std::string publisherId;                         // subscriber
+  std::vector<std::unique_ptr<Branch>> branches;   // subscriber
+};
+
+namespace {
+
+using Job = std::function<void(RoomPipeline&)>;
+
+// Runs `job` on the control thread if the peer still exists then.
+void Post(const std::shared_ptr<RoomPipeline::Handle>& h, Job job) {
+  struct Posted {
+    std::shared_ptr<RoomPipeline::Handle> h;
+    Job job;
+  };
+  g_main_context_invoke_full(
+      nullptr, G_PRIORITY_DEFAULT,
+      [](gpointer p) -> gboolean {
+        auto* posted = static_cast<Posted*>(p);
+        if (posted->h->alive) {
+          try {
+            posted->job(*posted->h->room);
+          } catch (const std::exception& e) {
+            GST_ERROR("posted job failed [peer:%s what:%s]", posted->h->peerId.c_str(), e.what());
+          }
+        }
+        return G_SOURCE_REMOVE;
+      },
+      new Posted{h, std::move(job)}, [](gpointer p) { delete static_cast<Posted*>(p); });
+}
+
+void FreeHandleRef(gpointer data, GClosure*) { delete static_cast<std::shared_ptr<RoomPipeline::Handle>*>(data); }
+
+template <typename Fn>
+void Connect(GstElement* e, const char* signal, Fn fn, const std::shared_ptr<RoomPipeline::Handle>& h) {
+  g_signal_connect_data(e, signal, G_CALLBACK(fn), new std::shared_ptr<RoomPipeline::Handle>(h), FreeHandleRef,
+                        GConnectFlags(0));
+}
+
+const std::shared_ptr<RoomPipeline::Handle>& HandleOf(gpointer data) {
+  return *static_cast<std::shared_ptr<RoomPipeline::Handle>*>(data);
+}
+
+GstCaps* CodecCaps(const std::string& kind, const Codec& c, int pt) {
+  GstCaps* caps = gst_caps_new_simple("application/x-rtp", "media", G_TYPE_STRING, kind.c_str(), "encoding-name",
+                                      G_TYPE_STRING, c.name.c_str(), "clock-rate", G_TYPE_INT, c.clockRate, "payload",
+                                      G_TYPE_INT, pt, nullptr);
+  GstStructure* s = gst_caps_get_structure(caps, 0);
+  if (kind == "video") {
+    gst_structure_set(s, "rtcp-fb-nack-pli", G_TYPE_BOOLEAN, TRUE, "rtcp-fb-ccm-fir", G_TYPE_BOOLEAN, TRUE,
+                      "rtcp-fb-nack", G_TYPE_BOOLEAN, TRUE, nullptr);
+  }
+  if (!c.params.empty()) gst_structure_set(s, "encoding-params", G_TYPE_STRING, c.params.c_str(), nullptr);
+  if (c.name == "H264" && !c.fmtp.empty()) {
+    // Keep the offer's profile so that the answer matches what the client can decode.
+    gchar** kvs = g_strsplit(c.fmtp.c_str(), ";", -1);
+    for (gchar** kv = kvs; *kv; ++kv) {
+      gchar** pair = g_strsplit(g_strstrip(*kv), "=", 2);
+      if (pair[0] && pair[1]) gst_structure_set(s, pair[0], G_TYPE_STRING, pair[1], nullptr);
+      g_strfreev(pair);
+    }
+    g_strfreev(kvs);
+  }
+  return caps;
+}
+
+std::optional<Codec> PreferredCodec(const OfferMedia& m) {
+  for (const char* name : {"VP8", "H264", "OPUS"}) {
+    auto c = m.Find(name);
+    if (c && IsForwardableCodec(m.kind, c->name)) return c;
+  }
+  return std::nullopt;
+}
+
+std::string PromiseError(GstPromise* promise) {
+  // set-*-description reply with no structure on success.
+  if (gst_promise_wait(promise) != GST_PROMISE_RESULT_REPLIED) return "interrupted";
+  const GstStructure* reply = gst_promise_get_reply(promise);
+  if (!reply) return {};
+  GError* err = nullptr;
+  if (gst_structure_has_field(reply, "error")) {
+    gst_structure_get(reply, "error", G_TYPE_ERROR, &err, nullptr);
+    std::string msg = err ? err->message : "error";
+    g_clear_error(&err);
+    return msg;
+  }
+  return {};
+}
+
+// ---- subscriber branch: error masking and payload-type rewriting ----
+
+GstFlowReturn MaskChain(GstPad* pad, GstObject* parent, GstBuffer* buffer);
+GstFlowReturn MaskChainList(GstPad* pad, GstObject* parent, GstBufferList* list);
+
+void BranchFailed(RoomPipeline::Branch* b, GstFlowReturn ret) {
+  if (ret == GST_FLOW_FLUSHING || ret == GST_FLOW_NOT_LINKED) return;
+  if (b->failed.exchange(true)) return;
+  GST_WARNING("subscriber branch failed [peer:%s flow:%s]", b->handle->peerId.c_str(), gst_flow_get_name(ret));
+  std::string reason = std::string("forwarding failed: ") + gst_flow_get_name(ret);
+  // The branch stays masked; the owner removes the subscriber.
+  Post(b->handle, [id = b->handle->peerId, reason](RoomPipeline& room) { room.ReportFailure(id, reason); });
+}
+
+GstFlowReturn MaskChain(GstPad* pad, GstObject* parent, GstBuffer* buffer) {
+  auto* b = static_cast<RoomPipeline::Branch*>(gst_pad_get_element_private(pad));
+  GstFlowReturn ret = gst_proxy_pad_chain_default(pad, parent, buffer);
+  if (ret != GST_FLOW_OK) BranchFailed(b, ret);
+  return GST_FLOW_OK;
+}
+
+GstFlowReturn MaskChainList(GstPad* pad, GstObject* parent, GstBufferList* list) {
+  auto* b = static_cast<RoomPipeline::Branch*>(gst_pad_get_element_private(pad));
+  GstFlowReturn ret = gst_proxy_pad_chain_list_default(pad, parent, list);
+  if (ret != GST_FLOW_OK) BranchFailed(b, ret);
+  return GST_FLOW_OK;
+}
+
+bool RewritePt(GstBuffer** buffer, int pt) {
+  GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
+  if (!gst_rtp_buffer_map(*buffer, GST_MAP_READ, &rtp)) return false;
+  bool same = gst_rtp_buffer_get_payload_type(&rtp) == pt;
+  gst_rtp_buffer_unmap(&rtp);
+  if (same) return true;
+  *buffer = gst_buffer_make_writable(*buffer);
+  if (!gst_rtp_buffer_map(*buffer, GST_MAP_READWRITE, &rtp)) return false;
+  gst_rtp_buffer_set_payload_type(&rtp, guint8(pt));
+  gst_rtp_buffer_unmap(&rtp);
+  return true;
+}
+
+GstPadProbeReturn RewriteProbe(GstPad*, GstPadProbeInfo* info, gpointer data) {
+  auto* b = static_cast<RoomPipeline::Branch*>(data);
+  if (info->type & GST_PAD_PROBE_TYPE_QUERY_DOWNSTREAM) {
+    // The subscriber's caps (its payload type) must not reach the tee: the publisher's
+    // pad would refuse to link, and other subscribers number codecs differently.
+    GstQuery* q = GST_PAD_PROBE_INFO_QUERY(info);
+    if (GST_QUERY_TYPE(q) == GST_QUERY_CAPS) {
+      GstCaps* any = gst_caps_new_empty_simple("application/x-rtp");
+      gst_query_set_caps_result(q, any);
+      gst_caps_unref(any);
+      return GST_PAD_PROBE_HANDLED;
+    }
+    if (GST_QUERY_TYPE(q) == GST_QUERY_ACCEPT_CAPS) {
+      gst_query_set_accept_caps_result(q, TRUE);
+      return GST_PAD_PROBE_HANDLED;
+    }
+    return GST_PAD_PROBE_OK;
+  }
+  if (info->type & GST_PAD_PROBE_TYPE_BUFFER) {
+    GstBuffer* buf = GST_PAD_PROBE_INFO_BUFFER(info);
+    if (!RewritePt(&buf, b->pt)) return GST_PAD_PROBE_DROP;
+    GST_PAD_PROBE_INFO_DATA(info) = buf;
+  } else if (info->type & GST_PAD_PROBE_TYPE_BUFFER_LIST) {
+    GstBufferList* list = gst_buffer_list_make_writable(GST_PAD_PROBE_INFO_BUFFER_LIST(info));
+    for (guint i = 0; i < gst_buffer_list_length(list); ++i) {
+      GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
+      if (gst_rtp_buffer_map(gst_buffer_list_get_writable(list, i), GST_MAP_READWRITE, &rtp)) {
+        gst_rtp_buffer_set_payload_type(&rtp, guint8(b->pt));
+        gst_rtp_buffer_unmap(&rtp);
+      }
+    }
+    GST_PAD_PROBE_INFO_DATA(info) = list;
+  } else if (info->type & GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM) {
+    GstEvent* ev = GST_PAD_PROBE_INFO_EVENT(info);
+    if (GST_EVENT_TYPE(ev) == GST_EVENT_CAPS) {
+      gst_event_unref(ev);
+      GST_PAD_PROBE_INFO_DATA(info) = gst_event_new_caps(b->caps);
+    } else if (GST_EVENT_TYPE(ev) == GST_EVENT_EOS) {
+      // An EOS into one m-line of a BUNDLE can take the whole transport down in 1.22.
+      return GST_PAD_PROBE_DROP;
+    }
+  }
+  return GST_PAD_PROBE_OK;
+}
+
+// Rate-limits keyframe requests travelling up into a publisher, whoever sends them.
+GstPadProbeReturn KeyframeLimitProbe(GstPad*, GstPadProbeInfo* info, gpointer data) {
+  auto* track = static_cast<RoomPipeline::Track*>(data);
+  GstEvent* ev = GST_PAD_PROBE_INFO_EVENT(info);
+  if (!gst_video_event_is_force_key_unit(ev)) return GST_PAD_PROBE_OK;
+  gint64 now = g_get_monotonic_time();
+  gint64 last = track->lastKeyframeRequest.load();
+  if (now - last < RoomPipeline::kKeyframeIntervalUs) return GST_PAD_PROBE_DROP;
+  track->lastKeyframeRequest = now;
+  return GST_PAD_PROBE_OK;
+}
+
+}  // namespace
+
+RoomPipeline::RoomPipeline(const std::string& name, IceConfig ice, Listener& listener)
+    : name_(name), ice_(std::move(ice)), listener_(listener) {
+  pipeline_ = gst_pipeline_new(("room-" + name).c_str());
+  gst_object_ref_sink(pipeline_);
+  GstBus* bus = gst_pipeline_get_bus(GST_PIPELINE(pipeline_));
+  busWatch_ = gst_bus_add_watch(bus, OnBusMessage, this);
+  gst_object_unref(bus);
+  gst_element_set_state(pipeline_, GST_STATE_PLAYING);
+  GST_INFO("room pipeline created [room:%s]", name_.c_str());
+}
+
+RoomPipeline::~RoomPipeline() {
+  for (auto& [id, peer] : peers_) peer->handle->alive = false;
+  if (busWatch_) g_source_remove(busWatch_);
+  gst_element_set_state(pipeline_, GST_STATE_NULL);
+  for (auto& [id, peer] : peers_)
+    for (auto& b : peer->branches) gst_caps_unref(b->caps);
+  peers_.clear();
+  gst_object_unref(pipeline_);
+  GST_INFO("room pipeline destroyed [room:%s]", name_.c_str());
+}
+
+std::shared_ptr<RoomPipeline::Handle> RoomPipeline::NewHandle(const std::string& peerId) {
+  auto h = std::make_shared<Handle>();
+  h->room = this;
+  h->peerId = peerId;
+  return h;
+}
+
+GstElement* RoomPipeline::NewWebRtcBin(Peer& peer, const std::string& name) {
+  GstElement* webrtc = gst_element_factory_make("webrtcbin", name.c_str());
+  if (!webrtc) throw AppError(ErrorCode::Internal, "webrtcbin is not installed (gstreamer1.0-plugins-bad, gstreamer1.0-nice)");
+  ConfigureIce(webrtc, ice_);
+  peer.webrtc = webrtc;
+
+  Connect(
+      webrtc, "on-ice-candidate",
+      +[](GstElement*, guint mline, gchar* candidate, gpointer data) {
+        const auto& h = HandleOf(data);
+        Post(h, [id = h->peerId, mline, c = std::string(candidate)](RoomPipeline& room) {
+          room.listener_.OnPeerCandidate(id, mline, c);
+        });
+      },
+      peer.handle);
+  Connect(
+      webrtc, "notify::connection-state",
+      +[](GstElement* e, GParamSpec*, gpointer data) {
+        GstWebRTCPeerConnectionState state;
+        g_object_get(e, "connection-state", &state, nullptr);
+        const auto& h = HandleOf(data);
+        GST_DEBUG("connection state [peer:%s state:%d]", h->peerId.c_str(), int(state));
+        if (state == GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTED) {
+          Post(h, [id = h->peerId](RoomPipeline& room) {
+            auto it = room.peers_.find(id);
+            if (it != room.peers_.end() && !it->second->publisher) room.RequestKeyframe(it->second->publisherId);
+            room.listener_.OnPeerConnected(id);
+          });
+        } else if (state == GST_WEBRTC_PEER_CONNECTION_STATE_FAILED) {
+          Post(h, [id = h->peerId](RoomPipeline& room) { room.listener_.OnPeerFailed(id, "ICE/DTLS failed"); });
+        }
+      },
+      peer.handle);
+  return webrtc;
+}
+
+void RoomPipeline::Publish(const std::string& peerId, const std::string& sdp, AnswerDone done) {
+  GST_LOG("publish offer [peer:%s sdp:%s]", peerId.c_str(), sdp.c_str());
+  auto offer = ParseOffer(sdp);
+  if (peers_.count(peerId)) throw AppError(ErrorCode::Conflict, "peer exists", {{"id", peerId}});
+  auto peer = std::make_unique<Peer>();
+  peer->id = peerId;
+  peer->publisher = true;
+  peer->handle = NewHandle(peerId);
+  for (const auto& m : offer) {
+    if (m.rejected || (m.kind != "audio" && m.kind != "video")) continue;
+    if (m.direction != "sendonly" && m.direction != "sendrecv") continue;
+    auto codec = PreferredCodec(m);
+    if (!codec) continue;
+    auto t = std::make_unique<Track>();
+    t->mline = m.mline;
+    t->kind = m.kind;
+    t->codec = *codec;
+    peer->tracks.push_back(std::move(t));
+  }
+  for (auto& t : peer->tracks)
+    GST_DEBUG("publisher track [peer:%s mline:%u kind:%s codec:%s pt:%d]", peerId.c_str(), t->mline, t->kind.c_str(),
+              t->codec.name.c_str(), t->codec.pt);
+  if (peer->tracks.empty())
+    throw InvalidParams("invalid parameter 'sdp': expected a sendonly offer with VP8/H264 video or Opus audio",
+                        {{"param", "sdp"}, {"expected", "VP8/H264 video or Opus audio to send"}});
+
+  GstElement* webrtc = NewWebRtcBin(*peer, "pub_" + peerId);
+  gst_bin_add(GST_BIN(pipeline_), webrtc);
+  for (auto& t : peer->tracks) {
+    t->tee = gst_element_factory_make("tee", ("tee_" + peerId + "_" + std::to_string(t->mline)).c_str());
+    g_object_set(t->tee, "allow-not-linked", TRUE, nullptr);
+    gst_bin_add(GST_BIN(pipeline_), t->tee);
+    gst_element_sync_state_with_parent(t->tee);
+    GstPad* sink = gst_element_get_static_pad(t->tee, "sink");
+    gst_pad_add_probe(sink, GST_PAD_PROBE_TYPE_EVENT_UPSTREAM, KeyframeLimitProbe, t.get(), nullptr);
+    gst_object_unref(sink);
+  }
+  // pad-added comes from a streaming thread, audio and video concurrently: it only reads
+  // the tracks, which do not change after this point, and links the pad to its tee.
+  g_signal_connect_data(
+      webrtc, "pad-added",
+      G_CALLBACK(+[](GstElement*, GstPad* pad, gpointer data) {
+        auto* p = static_cast<Peer*>(data);
+        if (GST_PAD_DIRECTION(pad) != GST_PAD_SRC || !p->handle->alive) return;
+        GstWebRTCRTPTransceiver* trans = nullptr;
+        g_object_get(pad, "transceiver", &trans, nullptr);
+        guint mline = G_MAXUINT;
+        if (trans) {
+          g_object_get(trans, "mlineindex", &mline, nullptr);
+          gst_object_unref(trans);
+        }
+        GstCaps* pc = gst_pad_get_current_caps(pad);
+        gchar* cs = pc ? gst_caps_to_string(pc) : g_strdup("none");
+        GST_DEBUG("publisher pad [peer:%s pad:%s mline:%u caps:%s]", p->id.c_str(), GST_PAD_NAME(pad), mline, cs);
+        g_free(cs);
+        if (pc) gst_caps_unref(pc);
+        for (auto& t : p->tracks) {
+          if (t->mline != mline) continue;
+          GstPad* sink = gst_element_get_static_pad(t->tee, "sink");
+          GstPadLinkReturn r = gst_pad_link(pad, sink);
+          gst_object_unref(sink);
+          GST_INFO("publisher track linked [peer:%s mline:%u kind:%s result:%d]", p->id.c_str(), mline,
+                   t->kind.c_str(), int(r));
+          return;
+        }
+        GST_INFO("publisher pad without a track [peer:%s mline:%u]", p->id.c_str(), mline);
+        // Nothing consumes it: a fakesink keeps webrtcbin from seeing not-linked.
+        GstElement* sink = gst_element_factory_make("fakesink", nullptr);
+        g_object_set(sink, "async", FALSE, "sync", FALSE, nullptr);
+        gst_bin_add(GST_BIN(p->handle->room->pipeline()), sink);
+        gst_element_sync_state_with_parent(sink);
+        GstPad* sp = gst_element_get_static_pad(sink, "sink");
+        gst_pad_link(pad, sp);
+        gst_object_unref(sp);
+      }),
+      peer.get(), nullptr, GConnectFlags(0));
+  gst_element_sync_state_with_parent(webrtc);
+
+  Peer& ref = *peer;
+  peers_[peerId] = std::move(peer);
+  Negotiate(ref, sdp, std::move(done));
+}
+
+void RoomPipeline::Play(const std::string& peerId, const std::string& publisherId, const std::string& sdp,
+                        AnswerDone done) {
+  auto offer = ParseOffer(sdp);
+  auto pub = peers_.find(publisherId);
+  if (pub == peers_.end() || !pub->second->publisher)
+    throw AppError(ErrorCode::NotFound, "no such stream", {{"streamId", publisherId}});
+  if (peers_.count(peerId)) throw AppError(ErrorCode::Conflict, "peer exists", {{"id", peerId}});
+  auto peer = std::make_unique<Peer>();
+  peer->id = peerId;
+  peer->publisherId = publisherId;
+  peer->handle = NewHandle(peerId);
+
+  // Match each receiving m-line of the offer to an unused track of the same kind whose
+  // codec the client offered, and remember the client's payload type for it.
+  std::vector<bool> used(pub->second->tracks.size(), false);
+  for (const auto& m : offer) {
+    if (m.rejected || (m.direction != "recvonly" && m.direction != "sendrecv")) continue;
+    for (size_t i = 0; i < used.size(); ++i) {
+      Track* t = pub->second->tracks[i].get();
+      if (used[i] || t->kind != m.kind) continue;
+      auto codec = m.Find(t->codec.name);
+      if (!codec) continue;
+      used[i] = true;
+      auto b = std::make_unique<Branch>();
+      b->track = t;
+      b->mline = m.mline;
+      b->pt = codec->pt;
+      Codec forwarded = t->codec;
+      forwarded.fmtp = codec->fmtp.empty() ? t->codec.fmtp : codec->fmtp;
+      b->caps = CodecCaps(t->kind, forwarded, codec->pt);
+      b->handle = peer->handle;
+      peer->branches.push_back(std::move(b));
+      break;
+    }
+  }
+  if (peer->branches.empty())
+    throw InvalidParams("invalid parameter 'sdp': the offer receives none of the stream's tracks and codecs",
+                        {{"param", "sdp"}, {"expected", "a recvonly offer matching the stream's codecs"}});
+
+  GstElement* webrtc = NewWebRtcBin(*peer, "sub_" + peerId);
+  gst_bin_add(GST_BIN(pipeline_), webrtc);
+  for (auto& b : peer->branches) {
+    // Pads are asked for by m-line before the remote description: asking by caps picks
+    // the wrong transceiver in 1.22.0.
+    std::string padName = "sink_" + std::to_string(b->mline);
+    GstPadTemplate* templ = gst_element_get_pad_template(webrtc, "sink_%u");
+    GstPad* wsink = gst_element_request_pad(webrtc, templ, padName.c_str(), nullptr);
+    GstWebRTCRTPTransceiver* trans = nullptr;
+    g_object_get(wsink, "transceiver", &trans, nullptr);
+    if (trans) {
+      g_object_set(trans, "direction", GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDONLY, "codec-preferences", b->caps,
+                   nullptr);
+      gst_object_unref(trans);
+    }
+
+    std::string binName = "branch_" + peerId + "_" + std::to_string(b->mline);
+    b->bin = gst_bin_new(binName.c_str());
+    GstElement* queue = gst_element_factory_make("queue", nullptr);
+    g_object_set(queue, "leaky", 2, "max-size-buffers", 400, "max-size-bytes", 0, "max-size-time", guint64(0),
+                 nullptr);
+    gst_bin_add(GST_BIN(b->bin), queue);
+    GstPad* qsink = gst_element_get_static_pad(queue, "sink");
+    GstPad* qsrc = gst_element_get_static_pad(queue, "src");
+    GstPad* gsink = gst_ghost_pad_new("sink", qsink);
+    GstPad* gsrc = gst_ghost_pad_new("src", qsrc);
+    gst_pad_set_element_private(gsink, b.get());
+    gst_pad_set_chain_function(gsink, MaskChain);
+    gst_pad_set_chain_list_function(gsink, MaskChainList);
+    gst_pad_add_probe(qsrc,
+                      GstPadProbeType(GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST |
+                                      GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM | GST_PAD_PROBE_TYPE_QUERY_DOWNSTREAM),
+                      RewriteProbe, b.get(), nullptr);
+    gst_element_add_pad(b->bin, gsink);
+    gst_element_add_pad(b->bin, gsrc);
+    gst_object_unref(qsink);
+    gst_object_unref(qsrc);
+    gst_bin_add(GST_BIN(pipeline_), b->bin);
+    gst_pad_link(gsrc, wsink);
+    gst_object_unref(wsink);
+  }
+  gst_element_sync_state_with_parent(webrtc);
+  for (auto& b : peer->branches) {
+    gst_element_sync_state_with_parent(b->bin);
+    b->teePad = gst_element_request_pad_simple(b->track->tee, "src_%u");
+    GstPad* gsink = gst_element_get_static_pad(b->bin, "sink");
+    gst_pad_link(b->teePad, gsink);
+    gst_object_unref(gsink);
+  }
+
+  Peer& ref = *peer;
+  peers_[peerId] = std::move(peer);
+  Negotiate(ref, sdp, [this, publisherId, done = std::move(done)](const std::string& answer, const std::string& err) {
+    if (err.empty()) RequestKeyframe(publisherId);
+    done(answer, err);
+  });
+}
+
+// set-remote-description → (publisher: restrict codecs) → create-answer →
+// set-local-description, all chained in webrtcbin's thread; the answer comes back here.
+void RoomPipeline::Negotiate(Peer& peer, const std::string& sdp, AnswerDone done) {
+  GstSDPMessage* msg = nullptr;
+  gst_sdp_message_new_from_text(sdp.c_str(), &msg);
+  GstWebRTCSessionDescription* offer = gst_webrtc_session_description_new(GST_WEBRTC_SDP_TYPE_OFFER, msg);
+
+  struct Ctx {
+    std::shared_ptr<Handle> handle;
+    GstElement* webrtc;
+    AnswerDone done;
+    std::vector<std::pair<unsigned, GstCaps*>> prefs;  // publisher codec choices by m-line
+    ~Ctx() {
+      for (auto& [m, c] : prefs) gst_caps_unref(c);
+    }
+  };
+  auto* ctx = new Ctx{peer.handle, peer.webrtc, std::move(done), {}};
+  for (auto& t : peer.tracks) ctx->prefs.emplace_back(t->mline, CodecCaps(t->kind, t->codec, t->codec.pt));
+
+
+  GstPromise* promise = gst_promise_new_with_change_func(
+      [](GstPromise* p, gpointer data) {
+        auto* c = static_cast<Ctx*>(data);
+        std::string err = PromiseError(p);
+        gst_promise_unref(p);
+        auto failNow = [c](const std::string& why) {
+          Post(c->handle, [done = c->done, why](RoomPipeline&) { done("", why); });
+          delete c;
+        };
+        if (!err.empty()) return failNow("the offer was refused: " + err);
+        if (!c->handle->alive) return failNow("gone");
+        // Receiving transceivers exist now: answer each with the one codec we forward.
+        GArray* transceivers = nullptr;
+        g_signal_emit_by_name(c->webrtc, "get-transceivers", &transceivers);
+        for (guint i = 0; transceivers && i < transceivers->len; ++i) {
+          auto* t = g_array_index(transceivers, GstWebRTCRTPTransceiver*, i);
+          guint tm = G_MAXUINT;
+          g_object_get(t, "mlineindex", &tm, nullptr);
+          for (auto& [mline, caps] : c->prefs)
+            if (tm == mline) g_object_set(t, "codec-preferences", caps, nullptr);
+        }
+        if (transceivers) g_array_unref(transceivers);
+        GstPromise* answerPromise = gst_promise_new_with_change_func(
+            [](GstPromise* p2, gpointer data2) {
+              auto* c2 = static_cast<Ctx*>(data2);
+              GstWebRTCSessionDescription* answer = nullptr;
+              const GstStructure* reply = gst_promise_get_reply(p2);
+              if (reply) gst_structure_get(reply, "answer", GST_TYPE_WEBRTC_SESSION_DESCRIPTION, &answer, nullptr);
+              std::string err2 = answer ? std::string() : ("no answer: " + (PromiseError(p2).empty() ? std::string("refused") : PromiseError(p2)));
+              gst_promise_unref(p2);
+              if (!answer) {
+                Post(c2->handle, [done = c2->done, err2](RoomPipeline&) { done("", err2); });
+                delete c2;
+                return;
+              }
+              g_signal_emit_by_name(c2->webrtc, "set-local-description", answer, nullptr);
+              gchar* text = gst_sdp_message_as_text(answer->sdp);
+              std::string sdpText = text;
+              g_free(text);
+              gst_webrtc_session_description_free(answer);
+              Post(c2->handle, [done = c2->done, sdpText](RoomPipeline&) { done(sdpText, ""); });
+              delete c2;
+            },
+            c, nullptr);
+        g_signal_emit_by_name(c->webrtc, "create-answer", nullptr, answerPromise);
+      },
+      ctx, nullptr);
+  g_signal_emit_by_name(peer.webrtc, "set-remote-description", offer, promise);
+  gst_webrtc_session_description_free(offer);
+}
+
+void RoomPipeline::ReportFailure(const std::string& peerId, const std::string& reason) {
+  if (peers_.count(peerId)) listener_.OnPeerFailed(peerId, reason);
+}
+
+void RoomPipeline::AddRemoteCandidate(const std::string& peerId, unsigned mline, const std::string& candidate) {
+  auto it = peers_.find(peerId);
+  if (it == peers_.end()) throw AppError(ErrorCode::NotFound, "no such stream or play", {{"id", peerId}});
+  if (candidate.empty()) return;  // end of candidates
+  g_signal_emit_by_name(it->second->webrtc, "add-ice-candidate", mline, candidate.c_str());
+}
+
+void RoomPipeline::RequestKeyframe(const std::string& publisherId) {
+  auto it = peers_.find(publisherId);
+  if (it == peers_.end() || !it->second->publisher) return;
+  for (auto& t : it->second->tracks) {
+    if (t->kind != "video") continue;
+    GstPad* sink = gst_element_get_static_pad(t->tee, "sink");
+    // Travels up into webrtcbin, whose RTP session sends the publisher a PLI.
+    gst_pad_push_event(sink, gst_video_event_new_upstream_force_key_unit(GST_CLOCK_TIME_NONE, TRUE, 0));
+    gst_object_unref(sink);
+  }
+}
+
+bool RoomPipeline::IsPublisher(const std::string& peerId) const {
+  auto it = peers_.find(peerId);
+  return it != peers_.end() && it->second->publisher;
+}
+
+std::vector<std::string> RoomPipeline::SubscribersOf(const std::string& publisherId) const {
+  std::vector<std::string> out;
+  for (const auto& [id, p] : peers_)
+    if (!p->publisher && p->publisherId == publisherId) out.push_back(id);
+  return out;
+}
+
+std::vector<std::string> RoomPipeline::TrackKinds(const std::string& publisherId) const {
+  std::vector<std::string> out;
+  auto it = peers_.find(publisherId);
+  if (it != peers_.end())
+    for (const auto& t : it->second->tracks) out.push_back(t->kind);
+  return out;
+}
+
+void RoomPipeline::Remove(const std::string& peerId) {
+  auto it = peers_.find(peerId);
+  if (it == peers_.end()) return;
+  if (it->second->publisher) {
+    for (const auto& sub : SubscribersOf(peerId)) Remove(sub);
+    it = peers_.find(peerId);
+  }
+  std::unique_ptr<Peer> peer = std::move(it->second);
+  peers_.erase(it);
+  Destroy(*peer);
+}
+
+// Stops a peer's elements from the control thread: callbacks still queued see `alive`
+// false; the subscriber's webrtcbin goes first so its branches only see FLUSHING (masked).
+void RoomPipeline::Destroy(Peer& peer) {
+  peer.handle->alive = false;
+  GST_INFO("removing peer [room:%s peer:%s publisher:%d]", name_.c_str(), peer.id.c_str(), peer.publisher);
+  gst_element_set_state(peer.webrtc, GST_STATE_NULL);
+  for (auto& b : peer.branches) {
+    GstPad* gsink = gst_element_get_static_pad(b->bin, "sink");
+    gst_pad_unlink(b->teePad, gsink);
+    gst_object_unref(gsink);
+    gst_element_release_request_pad(b->track->tee, b->teePad);
+    gst_object_unref(b->teePad);
+    gst_element_set_state(b->bin, GST_STATE_NULL);
+    gst_bin_remove(GST_BIN(pipeline_), b->bin);
+    gst_caps_unref(b->caps);
+  }
+  peer.branches.clear();
+  gst_bin_remove(GST_BIN(pipeline_), peer.webrtc);
+  for (auto& t : peer.tracks) {
+    gst_element_set_state(t->tee, GST_STATE_NULL);
+    gst_bin_remove(GST_BIN(pipeline_), t->tee);
+  }
+}
+
+gboolean RoomPipeline::OnBusMessage(GstBus*, GstMessage* msg, gpointer self) {
+  auto* room = static_cast<RoomPipeline*>(self);
+  try {
+    if (GST_MESSAGE_TYPE(msg) == GST_MESSAGE_ERROR) room->OnBusError(msg);
+    if (GST_MESSAGE_TYPE(msg) == GST_MESSAGE_WARNING) {
+      GError* err = nullptr;
+      gst_message_parse_warning(msg, &err, nullptr);
+      GST_WARNING("pipeline warning [room:%s from:%s msg:%s]", room->name_.c_str(), GST_OBJECT_NAME(msg->src),
+                  err ? err->message : "");
+      g_clear_error(&err);
+    }
+  } catch (const std::exception& e) {
+    GST_ERROR("bus handler failed [what:%s]", e.what());
+  }
+  return G_SOURCE_CONTINUE;
+}
+
+// An error belongs to the peer whose element (or branch) posted it; only that peer goes.
+void RoomPipeline::OnBusError(GstMessage* msg) {
+  GError* err = nullptr;
+  gchar* debug = nullptr;
+  gst_message_parse_error(msg, &err, &debug);
+  std::string reason = err ? err->message : "error";
+  GST_WARNING("pipeline error [room:%s from:%s msg:%s debug:%s]", name_.c_str(), GST_OBJECT_NAME(msg->src),
+              reason.c_str(), debug ? debug : "");
+  g_clear_error(&err);
+  g_free(debug);
+  for (GstObject* o = msg->src; o; o = GST_OBJECT_PARENT(o)) {
+    std::string n = GST_OBJECT_NAME(o);
+    for (const char* prefix : {"pub_", "sub_", "branch_", "tee_"}) {
+      if (n.rfind(prefix, 0) != 0) continue;
+      std::string id = n.substr(strlen(prefix));
+      if (std::string(prefix) == "branch_" || std::string(prefix) == "tee_") id = id.substr(0, id.rfind('_'));
+      if (peers_.count(id)) listener_.OnPeerFailed(id, reason);
+      return;
+    }
+  }
+}
+
+}  // namespace atrium::media

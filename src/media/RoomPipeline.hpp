@@ -1,0 +1,84 @@
+// One live room's GStreamer pipeline in SFU mode: a webrtcbin per published stream whose
+// RTP fans out through a tee per track, and a webrtcbin per subscription fed from those
+// tees without decoding. Owned by the room's Conference; every method runs on the
+// control thread, and webrtcbin's callbacks hop there before touching anything.
+#pragma once
+
+#include "media/Ice.hpp"
+#include "media/Sdp.hpp"
+
+#include <gst/gst.h>
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace atrium::media {
+
+class RoomPipeline {
+public:
+  class Listener {
+  public:
+    virtual ~Listener() = default;
+    virtual void OnPeerCandidate(const std::string& peerId, unsigned mline, const std::string& candidate) = 0;
+    // ICE or DTLS failed, or the peer's branch broke: the owner removes the peer.
+    virtual void OnPeerFailed(const std::string& peerId, const std::string& reason) = 0;
+    virtual void OnPeerConnected(const std::string& peerId) {}
+  };
+  // Exactly one of answer/error is non-empty.
+  using AnswerDone = std::function<void(const std::string& answer, const std::string& error)>;
+
+  RoomPipeline(const std::string& name, IceConfig ice, Listener& listener);
+  ~RoomPipeline();
+  RoomPipeline(const RoomPipeline&) = delete;
+  RoomPipeline& operator=(const RoomPipeline&) = delete;
+
+  // Answers a client's sendonly offer. Throws InvalidParams when the offer has nothing
+  // Atrium can forward (VP8/H264 video, Opus audio); `done` runs later on the control thread.
+  void Publish(const std::string& peerId, const std::string& sdp, AnswerDone done);
+  // Answers a client's recvonly offer with the publisher's tracks, each with the payload
+  // type the client's offer gave to that codec. Throws InvalidParams / AppError(NotFound).
+  void Play(const std::string& peerId, const std::string& publisherId, const std::string& sdp, AnswerDone done);
+  void AddRemoteCandidate(const std::string& peerId, unsigned mline, const std::string& candidate);
+  // Asks the publisher for a keyframe on each video track (rate-limited per track).
+  void RequestKeyframe(const std::string& publisherId);
+  // Removes a peer; a publisher's subscribers go with it. Unknown ids are ignored.
+  void Remove(const std::string& peerId);
+
+  // Tells the listener that a peer failed (if it still exists).
+  void ReportFailure(const std::string& peerId, const std::string& reason);
+
+  bool Has(const std::string& peerId) const { return peers_.count(peerId) != 0; }
+  bool IsPublisher(const std::string& peerId) const;
+  std::vector<std::string> SubscribersOf(const std::string& publisherId) const;
+  std::vector<std::string> TrackKinds(const std::string& publisherId) const;
+  size_t peerCount() const { return peers_.size(); }
+  GstElement* pipeline() const { return pipeline_; }
+
+  // Keyframe requests closer together than this are dropped.
+  static constexpr gint64 kKeyframeIntervalUs = 300 * 1000;
+
+  struct Handle;
+  struct Track;
+  struct Branch;
+  struct Peer;
+
+private:
+  std::shared_ptr<Handle> NewHandle(const std::string& peerId);
+  GstElement* NewWebRtcBin(Peer& peer, const std::string& name);
+  void Negotiate(Peer& peer, const std::string& sdp, AnswerDone done);
+  void OnBusError(GstMessage* msg);
+  void Destroy(Peer& peer);
+  static gboolean OnBusMessage(GstBus*, GstMessage* msg, gpointer self);
+
+  std::string name_;
+  IceConfig ice_;
+  Listener& listener_;
+  GstElement* pipeline_ = nullptr;
+  guint busWatch_ = 0;
+  std::map<std::string, std::unique_ptr<Peer>> peers_;
+};
+
+}  // namespace atrium::media

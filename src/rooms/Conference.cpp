@@ -1,0 +1,219 @@
+#include "rooms/Conference.hpp"
+
+#include "core/Error.hpp"
+#include "core/Log.hpp"
+
+#include <glib.h>
+
+#define GST_CAT_DEFAULT atrium_rooms_debug
+
+namespace atrium::rooms {
+
+using nlohmann::json;
+
+Conference::Conference(int64_t roomId, std::string mode, media::IceConfig ice, std::function<void(int64_t)> onEmpty)
+    : roomId_(roomId), mode_(std::move(mode)), onEmpty_(std::move(onEmpty)) {
+  pipeline_ = std::make_unique<media::RoomPipeline>(std::to_string(roomId), std::move(ice), *this);
+  GST_INFO("conference started [room:%" G_GINT64_FORMAT " mode:%s]", roomId_, mode_.c_str());
+}
+
+Conference::~Conference() {
+  pipeline_.reset();
+  GST_INFO("conference ended [room:%" G_GINT64_FORMAT "]", roomId_);
+}
+
+std::string Conference::NewId(const char* prefix) {
+  // Unique within the process and hard to guess; access is checked per participant anyway.
+  return std::string(prefix) + std::to_string(nextId_++) + "-" + std::to_string(g_random_int_range(100000, 999999));
+}
+
+json Conference::ParticipantJson(const Participant& p) {
+  return {{"id", p.id}, {"name", p.name}, {"role", p.role}, {"userId", p.userId ? json(*p.userId) : json(nullptr)}};
+}
+
+json Conference::ParticipantsJson(const std::string& except) const {
+  json out = json::array();
+  for (const auto& [id, p] : participants_) {
+    if (id == except) continue;
+    json j = ParticipantJson(p);
+    json streams = json::array();
+    for (const auto& sid : p.streams) {
+      const auto& s = streams_.at(sid);
+      if (s.live) streams.push_back({{"streamId", s.id}, {"kind", s.kind}, {"tracks", s.tracks}});
+    }
+    j["streams"] = streams;
+    out.push_back(j);
+  }
+  return out;
+}
+
+void Conference::Broadcast(const std::string& method, const json& params, const std::string& except) {
+  for (auto& [id, p] : participants_)
+    if (id != except && p.notify) p.notify(method, params);
+}
+
+const Conference::Participant* Conference::Find(const std::string& participantId) const {
+  auto it = participants_.find(participantId);
+  return it == participants_.end() ? nullptr : &it->second;
+}
+
+Conference::Participant& Conference::Require(const std::string& participantId) {
+  auto it = participants_.find(participantId);
+  if (it == participants_.end()) throw AppError(ErrorCode::NotJoined, "not in this conference");
+  return it->second;
+}
+
+Conference::Participant& Conference::Join(Participant p) {
+  p.id = NewId("u");
+  std::string id = p.id;
+  json announce = ParticipantJson(p);
+  announce["streams"] = json::array();
+  Broadcast("participantJoined", {{"participant", announce}});
+  auto& ref = participants_[id] = std::move(p);
+  GST_INFO("participant joined [room:%" G_GINT64_FORMAT " participant:%s name:%s]", roomId_, id.c_str(),
+           ref.name.c_str());
+  return ref;
+}
+
+void Conference::Leave(const std::string& participantId) {
+  auto it = participants_.find(participantId);
+  if (it == participants_.end()) return;
+  for (const auto& playId : std::set<std::string>(it->second.plays)) RemovePlay(playId);
+  for (const auto& streamId : std::set<std::string>(it->second.streams)) RemoveStream(streamId, true);
+  participants_.erase(participantId);
+  GST_INFO("participant left [room:%" G_GINT64_FORMAT " participant:%s]", roomId_, participantId.c_str());
+  Broadcast("participantLeft", {{"participantId", participantId}});
+  if (participants_.empty() && onEmpty_) onEmpty_(roomId_);
+}
+
+void Conference::Finish() {
+  Broadcast("meetingFinished", {{"roomId", roomId_}});
+  std::vector<std::string> ids;
+  for (const auto& [id, p] : participants_) ids.push_back(id);
+  for (auto& [id, p] : participants_) p.notify = nullptr;  // nothing more to tell them
+  for (const auto& id : ids) Leave(id);
+}
+
+std::string Conference::Publish(const std::string& participantId, const std::string& kind, const std::string& sdp,
+                                AnswerDone done) {
+  Participant& p = Require(participantId);
+  if (p.streams.size() >= 8) throw AppError(ErrorCode::Conflict, "too many streams published by one participant");
+  std::string streamId = NewId("s");
+  pipeline_->Publish(streamId, sdp, [this, streamId, done = std::move(done)](const std::string& answer,
+                                                                               const std::string& error) {
+    auto it = streams_.find(streamId);
+    if (it == streams_.end()) return done("", "the stream was removed");
+    if (!error.empty()) {
+      RemoveStream(streamId, false);
+      return done("", error);
+    }
+    it->second.live = true;
+    done(answer, "");
+    Broadcast("streamPublished", {{"streamId", streamId},
+                                  {"participantId", it->second.participantId},
+                                  {"kind", it->second.kind},
+                                  {"tracks", it->second.tracks}},
+              it->second.participantId);
+  });
+  streams_[streamId] = Stream{streamId, participantId, kind, pipeline_->TrackKinds(streamId), false};
+  p.streams.insert(streamId);
+  return streamId;
+}
+
+std::string Conference::Play(const std::string& participantId, const std::string& streamId, const std::string& sdp,
+                             AnswerDone done) {
+  Participant& p = Require(participantId);
+  auto s = streams_.find(streamId);
+  if (s == streams_.end() || !s->second.live)
+    throw AppError(ErrorCode::NotFound, "no such stream in this conference", {{"streamId", streamId}});
+  if (p.plays.size() >= 64) throw AppError(ErrorCode::Conflict, "too many plays by one participant");
+  std::string playId = NewId("p");
+  pipeline_->Play(playId, streamId, sdp, [this, playId, done = std::move(done)](const std::string& answer,
+                                                                                  const std::string& error) {
+    if (!plays_.count(playId)) return done("", "the play was stopped");
+    if (!error.empty()) RemovePlay(playId);
+    done(answer, error);
+  });
+  plays_[playId] = Playback{playId, participantId, streamId};
+  p.plays.insert(playId);
+  return playId;
+}
+
+void Conference::Unpublish(const std::string& participantId, const std::string& streamId) {
+  Participant& p = Require(participantId);
+  if (!p.streams.count(streamId)) throw AppError(ErrorCode::NotFound, "no such stream of yours", {{"streamId", streamId}});
+  RemoveStream(streamId, true);
+}
+
+void Conference::Stop(const std::string& participantId, const std::string& playId) {
+  Participant& p = Require(participantId);
+  if (!p.plays.count(playId)) throw AppError(ErrorCode::NotFound, "no such play of yours", {{"playId", playId}});
+  RemovePlay(playId);
+}
+
+void Conference::AddCandidate(const std::string& participantId, const std::string& id, unsigned mline,
+                              const std::string& candidate) {
+  Participant& p = Require(participantId);
+  if (!p.streams.count(id) && !p.plays.count(id))
+    throw AppError(ErrorCode::NotFound, "no such stream or play of yours", {{"id", id}});
+  pipeline_->AddRemoteCandidate(id, mline, candidate);
+}
+
+void Conference::RemoveStream(const std::string& streamId, bool announce) {
+  auto it = streams_.find(streamId);
+  if (it == streams_.end()) return;
+  Stream s = it->second;
+  // Its plays end with it; their owners hear streamUnpublished.
+  for (auto pit = plays_.begin(); pit != plays_.end();) {
+    if (pit->second.streamId == streamId) {
+      if (auto owner = participants_.find(pit->second.participantId); owner != participants_.end())
+        owner->second.plays.erase(pit->first);
+      pit = plays_.erase(pit);
+    } else {
+      ++pit;
+    }
+  }
+  pipeline_->Remove(streamId);
+  streams_.erase(it);
+  if (auto owner = participants_.find(s.participantId); owner != participants_.end()) owner->second.streams.erase(streamId);
+  if (announce && s.live) Broadcast("streamUnpublished", {{"streamId", streamId}, {"participantId", s.participantId}});
+}
+
+void Conference::RemovePlay(const std::string& playId) {
+  auto it = plays_.find(playId);
+  if (it == plays_.end()) return;
+  pipeline_->Remove(playId);
+  if (auto owner = participants_.find(it->second.participantId); owner != participants_.end())
+    owner->second.plays.erase(playId);
+  plays_.erase(it);
+}
+
+void Conference::OnPeerCandidate(const std::string& peerId, unsigned mline, const std::string& candidate) {
+  std::string owner;
+  if (auto s = streams_.find(peerId); s != streams_.end()) owner = s->second.participantId;
+  if (auto p = plays_.find(peerId); p != plays_.end()) owner = p->second.participantId;
+  auto it = participants_.find(owner);
+  if (it == participants_.end() || !it->second.notify) return;
+  it->second.notify("media.candidate", {{"id", peerId}, {"candidate", candidate}, {"sdpMLineIndex", mline}});
+}
+
+// ICE/DTLS failure means the participant is gone; a broken forwarding branch only ends
+// that play.
+void Conference::OnPeerFailed(const std::string& peerId, const std::string& reason) {
+  std::string owner;
+  if (auto s = streams_.find(peerId); s != streams_.end()) owner = s->second.participantId;
+  if (auto p = plays_.find(peerId); p != plays_.end()) owner = p->second.participantId;
+  GST_WARNING("peer failed [room:%" G_GINT64_FORMAT " peer:%s participant:%s reason:%s]", roomId_, peerId.c_str(),
+              owner.c_str(), reason.c_str());
+  if (owner.empty()) return;
+  if (reason == "ICE/DTLS failed") return Leave(owner);
+  if (plays_.count(peerId)) {
+    RemovePlay(peerId);
+    if (auto it = participants_.find(owner); it != participants_.end() && it->second.notify)
+      it->second.notify("media.failed", {{"id", peerId}, {"reason", reason}});
+  } else {
+    RemoveStream(peerId, true);
+  }
+}
+
+}  // namespace atrium::rooms

@@ -1,0 +1,42 @@
+// Decodes every RTP stream a webrtcbin outputs (depayloader ! decoder ! fakesink, built on
+// the main thread) and counts what comes out of the decoders. Test code, used by
+// WebRtcClient players and by the answering peers in tests. The pipeline's owner sets it
+// to NULL (from the main thread) before destroying this.
+#pragma once
+
+#include <gst/gst.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace atrium::test {
+
+class ReceiveCounter {
+public:
+  // Watches webrtcbin's pad-added; decoder branches are added to `pipeline`.
+  ReceiveCounter(GstElement* pipeline, GstElement* webrtcbin);
+  ~ReceiveCounter();
+  ReceiveCounter(const ReceiveCounter&) = delete;
+  ReceiveCounter& operator=(const ReceiveCounter&) = delete;
+
+  uint64_t framesDecoded() const;        // video frames out of the video decoder(s)
+  uint64_t audioBuffersDecoded() const;  // buffers out of the audio decoder(s)
+  gint64 firstFrameTime() const;         // g_get_monotonic_time() of the first video frame, 0 if none
+  gint64 lastFrameTime() const;
+  uint64_t maxFrameGapUs() const;        // largest gap between consecutive video frames
+  uint64_t keyframes() const;            // video keyframes out of the depayloader(s)
+  // Sends a GstForceKeyUnit upstream from the video depayloader into webrtcbin, whose RTP
+  // session turns it into a PLI (or FIR) to the sender. False when no video branch exists
+  // yet. Main thread.
+  bool RequestKeyframe();
+  // Encoding names of the branches built so far ("VP8,OPUS"), in the order their first
+  // packets arrived (not m-line order); main thread.
+  std::string streams() const;
+
+private:
+  struct Impl;
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace atrium::test

@@ -1,0 +1,296 @@
+#include "tests/media/WebRtcClient.hpp"
+
+#include "core/GRef.hpp"
+#include "core/Log.hpp"
+#include "media/Ice.hpp"
+#include "tests/media/Loop.hpp"
+#include "tests/media/ReceiveCounter.hpp"
+
+#include <gst/sdp/sdp.h>
+
+#include <algorithm>
+#include <atomic>
+#include <stdexcept>
+
+#define GST_CAT_DEFAULT atrium_media_debug
+
+namespace atrium::test {
+
+namespace {
+
+using CapsPtr = CPtr<GstCaps, gst_caps_unref>;
+
+GstElement* Make(const char* factory) {
+  GstElement* e = gst_element_factory_make(factory, nullptr);
+  if (!e) throw std::runtime_error(std::string("missing GStreamer element ") + factory);
+  return e;
+}
+
+// What the offer declares for each kind. rtcp-fb nack pli lets the answerer's RTP session
+// accept our keyframe requests (rtpvp8depay request-keyframe) and send its own.
+CapsPtr VideoRtpCaps(int pt) {
+  return CapsPtr(gst_caps_new_simple("application/x-rtp", "media", G_TYPE_STRING, "video", "encoding-name",
+                                     G_TYPE_STRING, "VP8", "payload", G_TYPE_INT, pt, "clock-rate", G_TYPE_INT,
+                                     90000, "rtcp-fb-nack-pli", G_TYPE_BOOLEAN, TRUE, nullptr));
+}
+
+CapsPtr AudioRtpCaps(int pt) {
+  return CapsPtr(gst_caps_new_simple("application/x-rtp", "media", G_TYPE_STRING, "audio", "encoding-name",
+                                     G_TYPE_STRING, "OPUS", "payload", G_TYPE_INT, pt, "clock-rate", G_TYPE_INT,
+                                     48000, "encoding-params", G_TYPE_STRING, "2", nullptr));
+}
+
+std::atomic<int> gClientSerial{0};
+
+}  // namespace
+
+struct WebRtcClient::Impl : std::enable_shared_from_this<Impl> {
+  WebRtcClient* owner = nullptr;
+  Options opt;
+  GRef<GstElement> pipeline;
+  GstElement* webrtc = nullptr;  // owned by the pipeline
+  guint busWatch = 0;
+  gulong iceCandidateId = 0;
+  std::unique_ptr<ReceiveCounter> receiver;  // players only
+  std::vector<GRef<GstPad>> sinkPads;        // publishers: webrtcbin's sink pads
+
+  // Main thread only.
+  bool offered = false, remoteSet = false;
+  std::vector<std::pair<int, std::string>> pendingRemote, undeliveredLocal, local;
+  uint64_t dropped = 0;
+  std::string lastError;
+
+  // :pc thread → main thread.
+  static void OnIceCandidate(GstElement*, guint mline, gchar* candidate, gpointer data) {
+    auto* self = static_cast<Impl*>(data);
+    PostToMain([weak = self->weak_from_this(), mline, c = std::string(candidate ? candidate : "")] {
+      if (auto s = weak.lock()) s->OnLocalCandidate(int(mline), c);
+    });
+  }
+
+  static gboolean OnBusMessage(GstBus*, GstMessage* msg, gpointer data) {
+    auto* self = static_cast<Impl*>(data);
+    if (GST_MESSAGE_TYPE(msg) == GST_MESSAGE_ERROR || GST_MESSAGE_TYPE(msg) == GST_MESSAGE_WARNING) {
+      GError* err = nullptr;
+      gchar* dbg = nullptr;
+      if (GST_MESSAGE_TYPE(msg) == GST_MESSAGE_ERROR)
+        gst_message_parse_error(msg, &err, &dbg);
+      else
+        gst_message_parse_warning(msg, &err, &dbg);
+      std::string text = std::string(GST_OBJECT_NAME(GST_MESSAGE_SRC(msg))) + ": " + (err ? err->message : "") +
+                         " (" + (dbg ? dbg : "") + ")";
+      if (GST_MESSAGE_TYPE(msg) == GST_MESSAGE_ERROR) {
+        GST_ERROR_OBJECT(self->pipeline.get(), "pipeline error [error:%s]", text.c_str());
+        self->lastError = text;
+      } else {
+        GST_WARNING_OBJECT(self->pipeline.get(), "pipeline warning [warning:%s]", text.c_str());
+      }
+      if (err) g_error_free(err);
+      g_free(dbg);
+    }
+    return G_SOURCE_CONTINUE;
+  }
+
+  void OnLocalCandidate(int mline, const std::string& c) {
+    GST_LOG_OBJECT(webrtc, "local candidate [mline:%d candidate:%s]", mline, c.c_str());
+    local.emplace_back(mline, c);
+    undeliveredLocal.emplace_back(mline, c);
+    DeliverLocal();
+  }
+
+  void DeliverLocal() {
+    if (!owner->onLocalCandidate) return;
+    auto batch = std::exchange(undeliveredLocal, {});
+    for (const auto& [mline, c] : batch) owner->onLocalCandidate(mline, c);
+  }
+
+  // Links src ! ... ! payloader to a new sink pad and makes its transceiver sendonly with
+  // `caps` as its codec preferences.
+  void AddSendBranch(std::initializer_list<GstElement*> chain, const CapsPtr& caps) {
+    for (GstElement* e : chain) gst_bin_add(GST_BIN(pipeline.get()), e);
+    GstElement* prev = nullptr;
+    for (GstElement* e : chain) {
+      if (prev && !gst_element_link(prev, e))
+        throw std::runtime_error(std::string("cannot link ") + GST_ELEMENT_NAME(prev) + " to " + GST_ELEMENT_NAME(e));
+      prev = e;
+    }
+    GstPad* sink = gst_element_request_pad_simple(webrtc, "sink_%u");
+    if (!sink) throw std::runtime_error("webrtcbin gave no sink pad");
+    GstPad* src = gst_element_get_static_pad(prev, "src");
+    GstPadLinkReturn lr = gst_pad_link(src, sink);
+    gst_object_unref(src);
+    GstWebRTCRTPTransceiver* trans = nullptr;
+    g_object_get(sink, "transceiver", &trans, nullptr);
+    sinkPads.push_back(GRef<GstPad>::adopt(sink));
+    if (GST_PAD_LINK_FAILED(lr)) throw std::runtime_error("cannot link payloader to webrtcbin");
+    if (!trans) throw std::runtime_error("webrtcbin sink pad has no transceiver");
+    g_object_set(trans, "direction", GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDONLY, "codec-preferences", caps.get(),
+                 nullptr);
+    gst_object_unref(trans);
+  }
+
+  // From the main thread, never from a webrtcbin callback: NULL joins webrtcbin's threads,
+  // after which nothing reaches this object except the posts, which hold a weak_ptr.
+  void Teardown() {
+    gst_element_set_state(pipeline.get(), GST_STATE_NULL);
+    if (busWatch) {
+      GstBus* bus = gst_pipeline_get_bus(GST_PIPELINE(pipeline.get()));
+      gst_bus_remove_watch(bus);
+      gst_object_unref(bus);
+      busWatch = 0;
+    }
+    if (iceCandidateId) g_signal_handler_disconnect(webrtc, std::exchange(iceCandidateId, 0));
+    receiver.reset();
+  }
+
+  void BuildPublisher() {
+    if (opt.video) {
+      GstElement* src = Make("videotestsrc");
+      g_object_set(src, "is-live", TRUE, nullptr);
+      GstElement* filter = Make("capsfilter");
+      CapsPtr raw(gst_caps_new_simple("video/x-raw", "format", G_TYPE_STRING, "I420", "width", G_TYPE_INT, opt.width,
+                                      "height", G_TYPE_INT, opt.height, "framerate", GST_TYPE_FRACTION, opt.fps, 1,
+                                      nullptr));
+      g_object_set(filter, "caps", raw.get(), nullptr);
+      GstElement* enc = Make("vp8enc");
+      g_object_set(enc, "deadline", gint64(1), nullptr);
+      if (opt.keyframeMaxDist > 0) g_object_set(enc, "keyframe-max-dist", opt.keyframeMaxDist, nullptr);
+      GstElement* pay = Make("rtpvp8pay");
+      g_object_set(pay, "pt", guint(opt.videoPt), nullptr);
+      AddSendBranch({src, filter, enc, pay}, VideoRtpCaps(opt.videoPt));
+    }
+    if (opt.audio) {
+      GstElement* src = Make("audiotestsrc");
+      g_object_set(src, "is-live", TRUE, nullptr);
+      GstElement* enc = Make("opusenc");
+      GstElement* pay = Make("rtpopuspay");
+      g_object_set(pay, "pt", guint(opt.audioPt), nullptr);
+      AddSendBranch({src, enc, pay}, AudioRtpCaps(opt.audioPt));
+    }
+  }
+
+  void BuildPlayer() {
+    receiver = std::make_unique<ReceiveCounter>(pipeline.get(), webrtc);
+    auto add = [&](const CapsPtr& caps) {
+      GstWebRTCRTPTransceiver* trans = nullptr;
+      g_signal_emit_by_name(webrtc, "add-transceiver", GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_RECVONLY, caps.get(),
+                            &trans);
+      if (!trans) throw std::runtime_error("add-transceiver failed");
+      gst_object_unref(trans);
+    };
+    if (opt.video) add(VideoRtpCaps(opt.videoPt));
+    if (opt.audio) add(AudioRtpCaps(opt.audioPt));
+  }
+};
+
+WebRtcClient::WebRtcClient(Options o) : impl_(std::make_shared<Impl>()) {
+  impl_->owner = this;
+  impl_->opt = o;
+  if (!o.video && !o.audio) throw std::invalid_argument("WebRtcClient needs video or audio");
+  int serial = gClientSerial++;
+  std::string name = std::string(o.role == Role::Publisher ? "publisher" : "player") + std::to_string(serial);
+  impl_->pipeline = GRef<GstElement>::adopt(GST_ELEMENT(gst_object_ref_sink(gst_pipeline_new(name.c_str()))));
+  impl_->webrtc = Make("webrtcbin");
+  gst_object_set_name(GST_OBJECT(impl_->webrtc), (name + "-webrtc").c_str());
+  media::ConfigureIce(impl_->webrtc, media::IceConfig{.addresses = {"127.0.0.1"}});
+  gst_bin_add(GST_BIN(impl_->pipeline.get()), impl_->webrtc);
+  impl_->iceCandidateId =
+      g_signal_connect(impl_->webrtc, "on-ice-candidate", G_CALLBACK(Impl::OnIceCandidate), impl_.get());
+  GstBus* bus = gst_pipeline_get_bus(GST_PIPELINE(impl_->pipeline.get()));
+  impl_->busWatch = gst_bus_add_watch(bus, Impl::OnBusMessage, impl_.get());
+  gst_object_unref(bus);
+  try {
+    if (o.role == Role::Publisher)
+      impl_->BuildPublisher();
+    else
+      impl_->BuildPlayer();
+  } catch (...) {
+    impl_->Teardown();
+    throw;
+  }
+}
+
+WebRtcClient::~WebRtcClient() { impl_->Teardown(); }
+
+std::string WebRtcClient::CreateOffer() {
+  if (impl_->offered) throw std::logic_error("CreateOffer called twice");
+  impl_->offered = true;
+  if (gst_element_set_state(impl_->pipeline.get(), GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE)
+    throw std::runtime_error("client pipeline failed to start");
+  // An offer made before the payloaders' caps reach webrtcbin has no a=ssrc (and no
+  // a=framerate) for that m-line: wait for them so every offer looks the same.
+  bool negotiated = RunUntil(
+      [&] {
+        return std::all_of(impl_->sinkPads.begin(), impl_->sinkPads.end(),
+                           [](const GRef<GstPad>& p) { return gst_pad_has_current_caps(p.get()); });
+      },
+      10000);
+  if (!negotiated) throw std::runtime_error("publisher sources did not negotiate caps within 10 s");
+
+  PromiseWaiter created;
+  g_signal_emit_by_name(impl_->webrtc, "create-offer", nullptr, created.get());
+  const GstStructure* reply = created.Wait("create-offer");
+  GstWebRTCSessionDescription* offer = nullptr;
+  if (reply) gst_structure_get(reply, "offer", GST_TYPE_WEBRTC_SESSION_DESCRIPTION, &offer, nullptr);
+  if (!offer) throw std::runtime_error("create-offer returned no offer");
+  CPtr<GstWebRTCSessionDescription, gst_webrtc_session_description_free> offerPtr(offer);
+
+  PromiseWaiter set;
+  g_signal_emit_by_name(impl_->webrtc, "set-local-description", offer, set.get());
+  set.Wait("set-local-description");
+  GCharPtr text(gst_sdp_message_as_text(offer->sdp));
+  GST_DEBUG_OBJECT(impl_->webrtc, "offer created [sdp:%s]", text.get());
+  return text.get();
+}
+
+void WebRtcClient::SetAnswer(const std::string& sdp) {
+  if (!impl_->offered) throw std::logic_error("SetAnswer before CreateOffer");
+  GstSDPMessage* msg = nullptr;
+  if (gst_sdp_message_new_from_text(sdp.c_str(), &msg) != GST_SDP_OK || !msg)
+    throw std::runtime_error("answer is not valid SDP");
+  CPtr<GstWebRTCSessionDescription, gst_webrtc_session_description_free> answer(
+      gst_webrtc_session_description_new(GST_WEBRTC_SDP_TYPE_ANSWER, msg));
+  PromiseWaiter set;
+  g_signal_emit_by_name(impl_->webrtc, "set-remote-description", answer.get(), set.get());
+  set.Wait("set-remote-description");
+  impl_->remoteSet = true;
+  for (const auto& [mline, c] : std::exchange(impl_->pendingRemote, {}))
+    g_signal_emit_by_name(impl_->webrtc, "add-ice-candidate", guint(mline), c.c_str());
+  impl_->DeliverLocal();
+}
+
+void WebRtcClient::AddRemoteCandidate(int mline, const std::string& candidate) {
+  if (!media::IsLoopbackUdpCandidate(candidate)) {
+    impl_->dropped++;
+    GST_DEBUG_OBJECT(impl_->webrtc, "remote candidate dropped [mline:%d candidate:%s]", mline, candidate.c_str());
+    return;
+  }
+  if (!impl_->remoteSet) {
+    impl_->pendingRemote.emplace_back(mline, candidate);
+    return;
+  }
+  g_signal_emit_by_name(impl_->webrtc, "add-ice-candidate", guint(mline), candidate.c_str());
+}
+
+uint64_t WebRtcClient::framesDecoded() const { return impl_->receiver ? impl_->receiver->framesDecoded() : 0; }
+uint64_t WebRtcClient::audioBuffersDecoded() const {
+  return impl_->receiver ? impl_->receiver->audioBuffersDecoded() : 0;
+}
+gint64 WebRtcClient::firstFrameTime() const { return impl_->receiver ? impl_->receiver->firstFrameTime() : 0; }
+gint64 WebRtcClient::lastFrameTime() const { return impl_->receiver ? impl_->receiver->lastFrameTime() : 0; }
+uint64_t WebRtcClient::maxFrameGapUs() const { return impl_->receiver ? impl_->receiver->maxFrameGapUs() : 0; }
+uint64_t WebRtcClient::keyframesReceived() const { return impl_->receiver ? impl_->receiver->keyframes() : 0; }
+bool WebRtcClient::RequestKeyframe() { return impl_->receiver && impl_->receiver->RequestKeyframe(); }
+
+GstWebRTCPeerConnectionState WebRtcClient::connectionState() const {
+  GstWebRTCPeerConnectionState state = GST_WEBRTC_PEER_CONNECTION_STATE_NEW;
+  g_object_get(impl_->webrtc, "connection-state", &state, nullptr);
+  return state;
+}
+
+uint64_t WebRtcClient::droppedRemoteCandidates() const { return impl_->dropped; }
+GstElement* WebRtcClient::webrtcbin() const { return impl_->webrtc; }
+const std::vector<std::pair<int, std::string>>& WebRtcClient::localCandidates() const { return impl_->local; }
+std::string WebRtcClient::lastError() const { return impl_->lastError; }
+
+}  // namespace atrium::test

@@ -1,0 +1,277 @@
+// Live conferences in SFU mode against a real atriumd: webrtcbin clients in this process
+// join over a WebSocket, publish VP8 + Opus, play each other's streams, and decode what
+// the server forwards. All ICE is pinned to 127.0.0.1.
+#include "tests/media/WebRtcClient.hpp"
+#include "tests/rpc/Harness.hpp"
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <memory>
+
+namespace atrium::test {
+namespace {
+
+// One participant: its WebSocket session and the WebRTC peers it runs, by stream/play id.
+class Member {
+public:
+  Member(const DaemonProcess& daemon, const std::string& name) : ws_(daemon.wsUrl()), name_(name) {}
+
+  json Login() { return ws_.Call("auth.login", {{"account", "admin"}, {"password", DaemonProcess::kAdminPassword}}); }
+  json Join(int64_t roomId, json extra = json::object()) {
+    extra["roomId"] = roomId;
+    if (!extra.contains("displayName")) extra["displayName"] = name_;
+    json r = ws_.Call("conference.join", extra);
+    if (ErrorCodeOf(r) == 0) id_ = ResultOf(r)["participant"]["id"];
+    return r;
+  }
+
+  // Publishes test sources; returns the streamId.
+  std::string Publish(WebRtcClient::Options o = {}) {
+    o.role = WebRtcClient::Role::Publisher;
+    return Connect(o, "media.publish", {{"kind", "camera"}}, "streamId");
+  }
+  // Plays a stream; returns the playId.
+  std::string Play(const std::string& streamId, WebRtcClient::Options o = {}) {
+    o.role = WebRtcClient::Role::Player;
+    return Connect(o, "media.play", {{"streamId", streamId}}, "playId");
+  }
+
+  // Hands the server's trickled candidates to the right peer.
+  void Pump() {
+    for (auto& n : ws_.TakeNotifications([this](const json& j) {
+           return j["method"] == "media.candidate" && peers_.count(j["params"]["id"].get<std::string>());
+         })) {
+      const auto& p = n["params"];
+      peers_.at(p["id"].get<std::string>())->AddRemoteCandidate(p["sdpMLineIndex"], p["candidate"]);
+    }
+  }
+
+  WebRtcClient& peer(const std::string& id) { return *peers_.at(id); }
+  WsClient& ws() { return ws_; }
+  const std::string& id() const { return id_; }
+  void Drop(const std::string& id) { peers_.erase(id); }
+
+private:
+  std::string Connect(const WebRtcClient::Options& o, const char* method, json params, const char* idKey) {
+    auto client = std::make_unique<WebRtcClient>(o);
+    auto pending = std::make_shared<std::vector<std::pair<int, std::string>>>();
+    auto sentId = std::make_shared<std::string>();
+    client->onLocalCandidate = [this, pending, sentId](int mline, const std::string& c) {
+      if (sentId->empty())
+        pending->emplace_back(mline, c);
+      else
+        ws_.Notify("media.candidate", {{"id", *sentId}, {"candidate", c}, {"sdpMLineIndex", mline}});
+    };
+    params["sdp"] = client->CreateOffer();
+    json r = ws_.Call(method, params);
+    if (ErrorCodeOf(r) != 0) throw std::runtime_error(std::string(method) + " failed: " + r.dump());
+    std::string id = ResultOf(r)[idKey];
+    client->SetAnswer(ResultOf(r)["sdp"]);
+    *sentId = id;
+    for (const auto& [m, c] : *pending) ws_.Notify("media.candidate", {{"id", id}, {"candidate", c}, {"sdpMLineIndex", m}});
+    peers_[id] = std::move(client);
+    Pump();
+    return id;
+  }
+
+  WsClient ws_;
+  std::string name_;
+  std::string id_;
+  std::map<std::string, std::unique_ptr<WebRtcClient>> peers_;
+};
+
+class ConferenceTest : public ::testing::Test {
+protected:
+  static void SetUpTestSuite() {
+    dir_ = new TempDir();
+    daemon_ = new DaemonProcess(dir_->path(), "[ice]\naddresses = 127.0.0.1\n");
+    HttpClient http(daemon_->url());
+    token_ = ResultOf(http.Call("auth.login", {{"account", "admin"}, {"password", DaemonProcess::kAdminPassword}}))["token"];
+  }
+  static void TearDownTestSuite() {
+    delete daemon_;
+    delete dir_;
+  }
+
+  int64_t CreateRoom(json params) {
+    HttpClient http(daemon_->url());
+    if (!params.contains("name")) params["name"] = "conference";
+    return ResultOf(http.Call("room.create", params, token_))["roomId"];
+  }
+
+  // Iterates the main loop, pumping candidates, until `done` or the timeout.
+  bool Wait(std::vector<Member*> members, const std::function<bool()>& done, int timeoutMs = 15000) {
+    return RunUntil(
+        [&] {
+          for (auto* m : members) m->Pump();
+          return done();
+        },
+        timeoutMs);
+  }
+
+  static TempDir* dir_;
+  static DaemonProcess* daemon_;
+  static std::string token_;
+};
+
+TempDir* ConferenceTest::dir_ = nullptr;
+DaemonProcess* ConferenceTest::daemon_ = nullptr;
+std::string ConferenceTest::token_;
+
+TEST_F(ConferenceTest, ThreeParticipantsEachDecodeTheOtherTwo) {
+  int64_t room = CreateRoom({{"isPublic", true}});
+  Member a(*daemon_, "alice"), b(*daemon_, "bob"), c(*daemon_, "carol");
+  std::vector<Member*> all = {&a, &b, &c};
+  ASSERT_EQ(ErrorCodeOf(a.Join(room)), 0);
+  ASSERT_EQ(ErrorCodeOf(b.Join(room)), 0);
+  json joinC = c.Join(room);
+  ASSERT_EQ(ErrorCodeOf(joinC), 0) << joinC.dump();
+  EXPECT_EQ(ResultOf(joinC)["participants"].size(), 2u);
+  EXPECT_EQ(ResultOf(joinC)["participant"]["role"], "guest");
+  ASSERT_TRUE(a.ws().WaitNotification("participantJoined"));
+
+  std::map<Member*, std::string> streams;
+  for (auto* m : all) streams[m] = m->Publish();
+  ASSERT_TRUE(b.ws().WaitNotification("streamPublished"));
+  std::vector<std::pair<Member*, std::string>> plays;
+  for (auto* viewer : all)
+    for (auto* other : all)
+      if (viewer != other) plays.emplace_back(viewer, viewer->Play(streams[other]));
+
+  bool ok = Wait(all, [&] {
+    for (auto& [m, id] : plays)
+      if (m->peer(id).framesDecoded() < 15 || m->peer(id).audioBuffersDecoded() < 15) return false;
+    return true;
+  });
+  for (auto& [m, id] : plays)
+    EXPECT_GE(m->peer(id).framesDecoded(), 15u) << "play " << id << " state " << int(m->peer(id).connectionState()) << " err " << m->peer(id).lastError();
+  for (auto& [m, id] : plays) EXPECT_GE(m->peer(id).audioBuffersDecoded(), 15u) << "play " << id << " video " << m->peer(id).framesDecoded();
+  EXPECT_TRUE(ok);
+
+  // A late joiner sees everyone with their streams.
+  Member d(*daemon_, "dave");
+  json joinD = d.Join(room);
+  ASSERT_EQ(ResultOf(joinD)["participants"].size(), 3u);
+  for (const auto& p : ResultOf(joinD)["participants"]) EXPECT_EQ(p["streams"].size(), 1u) << p.dump();
+}
+
+TEST_F(ConferenceTest, InteropPayloadTypesFollowEachSubscribersOffer) {
+  int64_t room = CreateRoom({{"isPublic", true}});
+  Member pub(*daemon_, "chromium-like"), sub(*daemon_, "aiortc-like");
+  ASSERT_EQ(ErrorCodeOf(pub.Join(room)), 0);
+  ASSERT_EQ(ErrorCodeOf(sub.Join(room)), 0);
+  std::string stream = pub.Publish();  // VP8 96, Opus 111
+  WebRtcClient::Options o;
+  o.videoPt = 97;
+  o.audioPt = 96;
+  std::string play = sub.Play(stream, o);
+  std::string play2 = pub.Play(stream);  // a second subscriber of the same stream, other numbering
+  EXPECT_TRUE(Wait({&pub, &sub}, [&] {
+    return sub.peer(play).framesDecoded() >= 15 && sub.peer(play).audioBuffersDecoded() >= 15 &&
+           pub.peer(play2).framesDecoded() >= 15;
+  }));
+}
+
+TEST_F(ConferenceTest, LateSubscriberGetsAKeyframeQuickly) {
+  int64_t room = CreateRoom({{"isPublic", true}});
+  Member pub(*daemon_, "pub"), late(*daemon_, "late");
+  ASSERT_EQ(ErrorCodeOf(pub.Join(room)), 0);
+  WebRtcClient::Options o;
+  o.keyframeMaxDist = 100000;  // only on request
+  std::string stream = pub.Publish(o);
+  Wait({&pub}, [] { return false; }, 5000);  // the stream runs 5 s before anyone plays it
+  ASSERT_EQ(ErrorCodeOf(late.Join(room)), 0);
+  gint64 start = g_get_monotonic_time();
+  std::string play = late.Play(stream);
+  ASSERT_TRUE(Wait({&pub, &late}, [&] { return late.peer(play).framesDecoded() > 0; }, 10000));
+  double seconds = double(late.peer(play).firstFrameTime() - start) / 1e6;
+  RecordProperty("first_frame_seconds", std::to_string(seconds));
+  EXPECT_LT(seconds, 3.0);
+}
+
+TEST_F(ConferenceTest, AbruptDisconnectLeavesTheOthersDecoding) {
+  int64_t room = CreateRoom({{"isPublic", true}});
+  Member a(*daemon_, "a"), b(*daemon_, "b");
+  auto c = std::make_unique<Member>(*daemon_, "c");
+  ASSERT_EQ(ErrorCodeOf(a.Join(room)), 0);
+  ASSERT_EQ(ErrorCodeOf(b.Join(room)), 0);
+  ASSERT_EQ(ErrorCodeOf(c->Join(room)), 0);
+  std::string sa = a.Publish(), sb = b.Publish(), sc = c->Publish();
+  std::string aPlaysB = a.Play(sb), bPlaysA = b.Play(sa);
+  c->Play(sa);
+  c->Play(sb);
+  std::string aPlaysC = a.Play(sc);
+  ASSERT_TRUE(Wait({&a, &b, c.get()}, [&] {
+    return a.peer(aPlaysB).framesDecoded() > 10 && b.peer(bPlaysA).framesDecoded() > 10;
+  }));
+  std::string cid = c->id();
+  c.reset();  // closes the socket without conference.leave; its peers vanish with it
+  auto left = a.ws().WaitNotification("participantLeft");
+  ASSERT_TRUE(left);
+  EXPECT_EQ((*left)["params"]["participantId"], cid);
+  EXPECT_TRUE(b.ws().WaitNotification("streamUnpublished"));
+  a.Drop(aPlaysC);
+  uint64_t before = a.peer(aPlaysB).framesDecoded();
+  Wait({&a, &b}, [] { return false; }, 2500);
+  EXPECT_GT(a.peer(aPlaysB).framesDecoded(), before + 30);
+  EXPECT_GT(b.peer(bPlaysA).framesDecoded(), 40u);
+  EXPECT_LT(a.peer(aPlaysB).maxFrameGapUs(), 1000000u);
+  EXPECT_LT(b.peer(bPlaysA).maxFrameGapUs(), 1000000u);
+}
+
+TEST_F(ConferenceTest, BadInputGetsDocumentedErrorsAndTheRoomKeepsWorking) {
+  int64_t room = CreateRoom({{"isPublic", false}, {"password", "sesame"}, {"numberLimit", 2}});
+  Member a(*daemon_, "a"), b(*daemon_, "b"), c(*daemon_, "c");
+  // Before joining.
+  EXPECT_EQ(ErrorCodeOf(a.ws().Call("media.publish", {{"sdp", "v=0\r\n"}})), -32010);
+  EXPECT_EQ(ErrorCodeOf(a.ws().Call("media.candidate", {{"id", "x"}, {"candidate", "c"}, {"sdpMLineIndex", 0}})), -32010);
+  // Passwords, guests and limits.
+  EXPECT_EQ(ErrorCodeOf(a.Join(room, {{"password", "wrong"}})), -32005);
+  EXPECT_EQ(ErrorCodeOf(a.Join(room)), -32005);
+  EXPECT_EQ(ErrorCodeOf(a.Join(999999)), -32003);
+  ASSERT_EQ(ErrorCodeOf(a.Join(room, {{"password", "sesame"}})), 0);
+  EXPECT_EQ(ErrorCodeOf(a.Join(room, {{"password", "sesame"}})), -32004);  // already in
+  b.Login();
+  ASSERT_EQ(ErrorCodeOf(b.Join(room)), 0);  // an administrator needs no password
+  EXPECT_EQ(ErrorCodeOf(c.Join(room, {{"password", "sesame"}})), -32006);
+  HttpClient http(daemon_->url());
+  EXPECT_EQ(ErrorCodeOf(http.Call("conference.join", {{"roomId", room}, {"displayName", "x"}})), -32600);
+
+  // Bad SDP and unknown ids.
+  for (const char* sdp : {"", "not sdp at all", "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n"}) {
+    json r = a.ws().Call("media.publish", {{"sdp", sdp}});
+    EXPECT_EQ(ErrorCodeOf(r), -32602) << sdp;
+    EXPECT_EQ(r["error"]["data"]["param"], "sdp");
+  }
+  EXPECT_EQ(ErrorCodeOf(a.ws().Call("media.publish", {{"sdp", 42}})), -32602);
+  EXPECT_EQ(ErrorCodeOf(a.ws().Call("media.play", {{"streamId", "nope"}, {"sdp", "v=0\r\n"}})), -32003);
+  WebRtcClient::Options po;
+  po.role = WebRtcClient::Role::Player;
+  WebRtcClient player(po);
+  const std::string playOffer = player.CreateOffer();
+  EXPECT_EQ(ErrorCodeOf(a.ws().Call("media.play", {{"streamId", "nope"}, {"sdp", playOffer}})), -32003);
+  EXPECT_EQ(ErrorCodeOf(a.ws().Call("media.candidate", {{"id", "nope"}, {"candidate", "candidate:1 1 UDP 1 127.0.0.1 9 typ host"}, {"sdpMLineIndex", 0}})), -32003);
+  EXPECT_EQ(ErrorCodeOf(a.ws().Call("media.unpublish", {{"streamId", "nope"}})), -32003);
+  EXPECT_EQ(ErrorCodeOf(a.ws().Call("media.stop", {{"playId", "nope"}})), -32003);
+  EXPECT_EQ(ErrorCodeOf(a.ws().Call("conference.finish")), -32002);  // a guest is no host
+
+  // The room still works: a publishes, b plays it.
+  std::string s = a.Publish();
+  EXPECT_EQ(ErrorCodeOf(b.ws().Call("media.play", {{"streamId", s}, {"sdp", "v=0\r\nbroken"}})), -32602);
+  EXPECT_EQ(ErrorCodeOf(b.ws().Call("media.play", {{"streamId", "mix"}, {"sdp", playOffer}})), -32003);
+  std::string p = b.Play(s);
+  EXPECT_TRUE(Wait({&a, &b}, [&] { return b.peer(p).framesDecoded() > 10; }));
+  // Another participant cannot stop what is not theirs.
+  EXPECT_EQ(ErrorCodeOf(b.ws().Call("media.unpublish", {{"streamId", s}})), -32003);
+  EXPECT_EQ(ErrorCodeOf(a.ws().Call("media.stop", {{"playId", p}})), -32003);
+  // The host (an administrator) ends it for all.
+  EXPECT_EQ(ErrorCodeOf(b.ws().Call("conference.finish")), 0);
+  EXPECT_TRUE(a.ws().WaitNotification("meetingFinished"));
+  EXPECT_EQ(ErrorCodeOf(a.ws().Call("media.publish", {{"sdp", "v=0\r\n"}})), -32010);
+  RunUntil([] { return false; }, 200);
+  EXPECT_EQ(ResultOf(http.Call("room.isActive", {{"roomId", room}}))["active"], false);
+}
+
+}  // namespace
+}  // namespace atrium::test
