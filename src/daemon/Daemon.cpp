@@ -31,6 +31,7 @@ Daemon::Daemon(Config config) : config_(std::move(config)) {
   ice.portMax = config_.icePortMax;
   ice.stunServer = config_.stunServer;
   ice.turnServer = config_.turnServer;
+  ice.publicAddress = config_.publicAddress;
   conferences_.SetIce(ice);
 
   rpc::Dispatcher::Limits limits;

@@ -30,7 +30,7 @@ int main(int argc, char** argv) {
   GOptionEntry entries[] = {
       {"config", 'c', 0, G_OPTION_ARG_FILENAME, &configPath, "Configuration file (default " ATRIUM_SYSCONFDIR "/atrium.conf)", "FILE"},
       {"listen", 'l', 0, G_OPTION_ARG_STRING, &listen, "Address to listen on (default 127.0.0.1:8088)", "HOST:PORT"},
-      {"data-dir", 'd', 0, G_OPTION_ARG_FILENAME, &dataDir, "Data directory (database, recordings, secrets)", "DIR"},
+      {"data-dir", 'd', 0, G_OPTION_ARG_FILENAME, &dataDir, "Data directory (database and secrets)", "DIR"},
       {"web-root", 0, 0, G_OPTION_ARG_FILENAME, &webRoot, "Folder of the web client served at /", "DIR"},
       {"ice-addresses", 0, 0, G_OPTION_ARG_STRING, &iceAddresses, "Local addresses ICE gathers on", "IP,IP"},
       {"check-config", 0, 0, G_OPTION_ARG_NONE, &checkConfig, "Validate the configuration and exit", nullptr},

@@ -78,7 +78,8 @@ void ConfigureIce(GstElement* webrtcbin, const IceConfig& ice) {
   }
 
   if (!ice.stunServer.empty()) {
-    std::string url = ice.stunServer.find("://") == std::string::npos ? "stun://" + ice.stunServer : ice.stunServer;
+    std::string url =
+        ice.stunServer.find("://") == std::string::npos ? "stun://" + ice.stunServer : ice.stunServer;
     g_object_set(webrtcbin, "stun-server", url.c_str(), nullptr);
   }
   if (!ice.turnServer.empty()) g_object_set(webrtcbin, "turn-server", ice.turnServer.c_str(), nullptr);
@@ -123,7 +124,8 @@ bool IsLoopbackUdpCandidate(const std::string& candidate) {
   // foundation component transport priority address port "typ" type ...
   std::istringstream in{std::string(s)};
   std::string foundation, component, transport, priority, address, port, typ, type;
-  if (!(in >> foundation >> component >> transport >> priority >> address >> port >> typ >> type)) return false;
+  if (!(in >> foundation >> component >> transport >> priority >> address >> port >> typ >> type))
+    return false;
   if (typ != "typ") return false;
   auto digits = [](const std::string& t) {
     return !t.empty() && std::all_of(t.begin(), t.end(), [](char c) { return c >= '0' && c <= '9'; });

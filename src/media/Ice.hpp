@@ -16,6 +16,7 @@ struct IceConfig {
   uint16_t portMin = 0, portMax = 0;   // 0 = any
   std::string stunServer;              // "host:port" (or "stun://host:port") or empty
   std::string turnServer;              // "turn://user:pass@host:port" or empty
+  std::string publicAddress;           // 1:1 NAT: host candidates are also announced with this IP
 };
 
 // Configures a freshly created webrtcbin before any description is set: bundle-policy

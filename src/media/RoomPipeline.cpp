@@ -116,6 +116,26 @@ GstCaps* CodecCaps(const std::string& kind, const Codec& c, int pt) {
   return caps;
 }
 
+// A host candidate again with another address (1:1 NAT), or "" for other candidates.
+// "candidate:F C TRANSPORT PRIORITY ADDRESS PORT typ host ..."
+std::string WithAddress(const std::string& candidate, const std::string& address) {
+  gchar** f = g_strsplit(candidate.c_str(), " ", -1);
+  std::string out;
+  if (g_strv_length(f) >= 8 && g_strcmp0(f[6], "typ") == 0 && g_strcmp0(f[7], "host") == 0 &&
+      g_strcmp0(f[4], address.c_str()) != 0) {
+    std::string foundation = std::string(f[0]) + "9";  // its own foundation
+    g_free(f[0]);
+    f[0] = g_strdup(foundation.c_str());
+    g_free(f[4]);
+    f[4] = g_strdup(address.c_str());
+    gchar* joined = g_strjoinv(" ", f);
+    out = joined;
+    g_free(joined);
+  }
+  g_strfreev(f);
+  return out;
+}
+
 std::optional<Codec> PreferredCodec(const OfferMedia& m) {
   for (const char* name : {"VP8", "H264", "OPUS"}) {
     auto c = m.Find(name);
@@ -280,6 +300,10 @@ GstElement* RoomPipeline::NewWebRtcBin(Peer& peer, const std::string& name) {
         const auto& h = HandleOf(data);
         Post(h, [id = h->peerId, mline, c = std::string(candidate)](RoomPipeline& room) {
           room.listener_.OnPeerCandidate(id, mline, c);
+          if (!room.ice_.publicAddress.empty()) {
+            std::string pub = WithAddress(c, room.ice_.publicAddress);
+            if (!pub.empty()) room.listener_.OnPeerCandidate(id, mline, pub);
+          }
         });
       },
       peer.handle);

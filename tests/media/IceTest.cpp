@@ -43,16 +43,22 @@ INSTANTIATE_TEST_SUITE_P(
         CandidateCase{"NoCandidatePrefix", "1 1 UDP 2015363327 127.0.0.1 41234 typ host", true},
         CandidateCase{"OtherLoopback", "candidate:1 1 UDP 2015363327 127.8.9.10 5000 typ host", true},
         CandidateCase{"Ipv6Loopback", "candidate:2 1 UDP 2015363327 ::1 5000 typ host", true},
-        CandidateCase{"Chromium", "candidate:3 1 udp 2113937151 127.0.0.1 54400 typ host generation 0 ufrag x network-cost 999", true},
+        CandidateCase{
+            "Chromium",
+            "candidate:3 1 udp 2113937151 127.0.0.1 54400 typ host generation 0 ufrag x network-cost 999",
+            true},
         CandidateCase{"Rtcp", "candidate:1 2 UDP 2015363326 127.0.0.1 41235 typ host", true},
         CandidateCase{"Tcp", "candidate:4 1 TCP 1015021823 127.0.0.1 9 typ host tcptype active", false},
         CandidateCase{"PrivateLan", "candidate:5 1 UDP 2015363327 192.168.1.20 41234 typ host", false},
         CandidateCase{"Ipv6Global", "candidate:6 1 UDP 2015363327 2001:db8::1 41234 typ host", false},
-        CandidateCase{"Srflx", "candidate:7 1 UDP 1679819007 203.0.113.9 41234 typ srflx raddr 127.0.0.1 rport 41234", false},
-        CandidateCase{"MdnsName", "candidate:8 1 udp 2113937151 4b1f7a4c-1d2e-4f0a-9c3b-0f5e6d7c8b9a.local 54400 typ host", false},
+        CandidateCase{"Srflx",
+                      "candidate:7 1 UDP 1679819007 203.0.113.9 41234 typ srflx raddr 127.0.0.1 rport 41234",
+                      false},
+        CandidateCase{
+            "MdnsName",
+            "candidate:8 1 udp 2113937151 4b1f7a4c-1d2e-4f0a-9c3b-0f5e6d7c8b9a.local 54400 typ host", false},
         CandidateCase{"NotAnAddress", "candidate:9 1 UDP 2015363327 127.0.0.1.example 41234 typ host", false},
-        CandidateCase{"Empty", "", false},
-        CandidateCase{"Garbage", "hello world", false},
+        CandidateCase{"Empty", "", false}, CandidateCase{"Garbage", "hello world", false},
         CandidateCase{"Truncated", "candidate:1 1 UDP 2015363327 127.0.0.1", false},
         CandidateCase{"NoTyp", "candidate:1 1 UDP 2015363327 127.0.0.1 41234 host x", false},
         CandidateCase{"BadPort", "candidate:1 1 UDP 2015363327 127.0.0.1 port typ host", false}),
@@ -95,8 +101,10 @@ private:
 
 TEST(Ice, ConfigureIceSetsWebrtcbinAndAgent) {
   Peer peer;
-  ConfigureIce(peer.webrtc(), IceConfig{.addresses = {"127.0.0.1"}, .portMin = 41000, .portMax = 41100,
-                                        .stunServer = "127.0.0.1:3478"});
+  ConfigureIce(
+      peer.webrtc(),
+      IceConfig{
+          .addresses = {"127.0.0.1"}, .portMin = 41000, .portMax = 41100, .stunServer = "127.0.0.1:3478"});
   GstWebRTCBundlePolicy policy = GST_WEBRTC_BUNDLE_POLICY_NONE;
   gchar* stun = nullptr;
   GstWebRTCICE* ice = nullptr;
@@ -124,8 +132,9 @@ TEST(Ice, ConfigureIceSetsWebrtcbinAndAgent) {
 TEST(Ice, ConfigureIceRejectsBadInput) {
   Peer peer;
   EXPECT_THROW(ConfigureIce(peer.webrtc(), IceConfig{.addresses = {"localhost"}}), InvalidParams);
-  EXPECT_THROW(ConfigureIce(peer.webrtc(), IceConfig{.addresses = {"127.0.0.1"}, .portMin = 5000, .portMax = 4000}),
-               InvalidParams);
+  EXPECT_THROW(
+      ConfigureIce(peer.webrtc(), IceConfig{.addresses = {"127.0.0.1"}, .portMin = 5000, .portMax = 4000}),
+      InvalidParams);
 }
 
 // Port of a candidate line ("candidate:f c UDP prio ADDR PORT typ ..."), 0 if unparsable.
@@ -147,17 +156,18 @@ TEST(Ice, ConfigureIceGathersOnlyOnGivenAddress) {
   auto keep = std::weak_ptr<std::vector<std::string>>(candidates);
   auto* weak = new std::weak_ptr<std::vector<std::string>>(keep);
   g_signal_connect_data(
-      peer.webrtc(), "on-ice-candidate",
-      G_CALLBACK(+[](GstElement*, guint, gchar* c, gpointer data) {
+      peer.webrtc(), "on-ice-candidate", G_CALLBACK(+[](GstElement*, guint, gchar* c, gpointer data) {
         PostToMain([weak = *static_cast<std::weak_ptr<std::vector<std::string>>*>(data), c = std::string(c)] {
           if (auto v = weak.lock()) v->push_back(c);
         });
       }),
-      weak, [](gpointer data, GClosure*) { delete static_cast<std::weak_ptr<std::vector<std::string>>*>(data); },
+      weak,
+      [](gpointer data, GClosure*) { delete static_cast<std::weak_ptr<std::vector<std::string>>*>(data); },
       GConnectFlags(0));
 
   // A transceiver that never carries data: only there so the offer has an m-line to gather for.
-  GstCaps* caps = gst_caps_from_string("application/x-rtp,media=video,encoding-name=VP8,payload=96,clock-rate=90000");
+  GstCaps* caps =
+      gst_caps_from_string("application/x-rtp,media=video,encoding-name=VP8,payload=96,clock-rate=90000");
   GstWebRTCRTPTransceiver* trans = nullptr;
   g_signal_emit_by_name(peer.webrtc(), "add-transceiver", GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_RECVONLY, caps,
                         &trans);
@@ -169,7 +179,8 @@ TEST(Ice, ConfigureIceGathersOnlyOnGivenAddress) {
   PromiseWaiter created;
   g_signal_emit_by_name(peer.webrtc(), "create-offer", nullptr, created.get());
   GstWebRTCSessionDescription* offer = nullptr;
-  gst_structure_get(created.Wait("create-offer"), "offer", GST_TYPE_WEBRTC_SESSION_DESCRIPTION, &offer, nullptr);
+  gst_structure_get(created.Wait("create-offer"), "offer", GST_TYPE_WEBRTC_SESSION_DESCRIPTION, &offer,
+                    nullptr);
   ASSERT_NE(offer, nullptr);
   PromiseWaiter set;
   g_signal_emit_by_name(peer.webrtc(), "set-local-description", offer, set.get());

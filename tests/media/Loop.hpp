@@ -25,7 +25,8 @@ inline bool RunUntil(const std::function<bool()>& done, int timeoutMs) {
   while (!done()) {
     if (g_get_monotonic_time() > deadline) return false;
     // Wake up at least every 10 ms so that the deadline is honoured.
-    guint t = g_timeout_add(10, [](gpointer) { return G_SOURCE_REMOVE; }, nullptr);
+    guint t = g_timeout_add(
+        10, [](gpointer) { return G_SOURCE_REMOVE; }, nullptr);
     g_main_context_iteration(nullptr, TRUE);
     if (GSource* s = g_main_context_find_source_by_id(nullptr, t)) g_source_destroy(s);
   }

@@ -57,12 +57,14 @@ public:
 
   std::string Answer(const std::string& offerText) {
     GstSDPMessage* sdp = nullptr;
-    if (gst_sdp_message_new_from_text(offerText.c_str(), &sdp) != GST_SDP_OK) throw std::runtime_error("bad offer");
+    if (gst_sdp_message_new_from_text(offerText.c_str(), &sdp) != GST_SDP_OK)
+      throw std::runtime_error("bad offer");
     SessionDescriptionPtr offer(gst_webrtc_session_description_new(GST_WEBRTC_SDP_TYPE_OFFER, sdp));
     if (mode_ == Mode::Send) {
       // Transceivers for a remote offer do not exist before create-answer: ask for sink_<mline>
       // by name now, so the answer carries our media (by caps, 1.22.0 picks the wrong one).
-      for (guint i = 0; i < gst_sdp_message_medias_len(offer->sdp); ++i) AddSendBranch(i, gst_sdp_message_get_media(offer->sdp, i));
+      for (guint i = 0; i < gst_sdp_message_medias_len(offer->sdp); ++i)
+        AddSendBranch(i, gst_sdp_message_get_media(offer->sdp, i));
     }
     if (gst_element_set_state(pipeline_.get(), GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE)
       throw std::runtime_error("answerer pipeline failed to start");
@@ -166,8 +168,8 @@ private:
     GstWebRTCRTPTransceiver* trans = nullptr;
     g_object_get(sink, "transceiver", &trans, nullptr);
     if (!trans) throw std::runtime_error(padName + " has no transceiver");
-    g_object_set(trans, "direction", GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDONLY, "codec-preferences", caps.get(),
-                 nullptr);
+    g_object_set(trans, "direction", GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDONLY, "codec-preferences",
+                 caps.get(), nullptr);
     gst_object_unref(trans);
     GstPad* src = gst_element_get_static_pad(chain.back(), "src");
     GstPadLinkReturn lr = gst_pad_link(src, sink);
@@ -190,12 +192,18 @@ private:
 
 const char* StateName(GstWebRTCPeerConnectionState s) {
   switch (s) {
-    case GST_WEBRTC_PEER_CONNECTION_STATE_NEW: return "new";
-    case GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTING: return "connecting";
-    case GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTED: return "connected";
-    case GST_WEBRTC_PEER_CONNECTION_STATE_DISCONNECTED: return "disconnected";
-    case GST_WEBRTC_PEER_CONNECTION_STATE_FAILED: return "failed";
-    case GST_WEBRTC_PEER_CONNECTION_STATE_CLOSED: return "closed";
+    case GST_WEBRTC_PEER_CONNECTION_STATE_NEW:
+      return "new";
+    case GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTING:
+      return "connecting";
+    case GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTED:
+      return "connected";
+    case GST_WEBRTC_PEER_CONNECTION_STATE_DISCONNECTED:
+      return "disconnected";
+    case GST_WEBRTC_PEER_CONNECTION_STATE_FAILED:
+      return "failed";
+    case GST_WEBRTC_PEER_CONNECTION_STATE_CLOSED:
+      return "closed";
   }
   return "?";
 }
@@ -281,15 +289,16 @@ TEST(Loopback, PublisherMediaReachesAnswerer) {
   EXPECT_EQ(Count(call.offer, "a=sendonly"), 2u) << call.offer;
   EXPECT_NE(call.offer.find("a=rtpmap:96 VP8/90000"), std::string::npos) << call.offer;
   EXPECT_NE(call.offer.find("a=rtpmap:111 OPUS/48000/2"), std::string::npos) << call.offer;
-  EXPECT_EQ(Count(call.offer, "a=ssrc:") , 4u) << call.offer;  // msid + cname per m-line
+  EXPECT_EQ(Count(call.offer, "a=ssrc:"), 4u) << call.offer;  // msid + cname per m-line
   EXPECT_EQ(BundledMids(call.offer), 2u) << call.offer;
   EXPECT_EQ(Count(call.answer, "a=recvonly"), 2u) << call.answer;
 
   ReceiveCounter& rx = answerer.receiver();
-  bool ok = RunUntil(
-      [&] { return call.Connected() && rx.framesDecoded() > 30 && rx.audioBuffersDecoded() > 20; }, kMediaTimeoutMs);
-  EXPECT_TRUE(ok) << call.Describe() << ", frames " << rx.framesDecoded() << ", audio " << rx.audioBuffersDecoded()
-                  << ", streams " << rx.streams();
+  bool ok =
+      RunUntil([&] { return call.Connected() && rx.framesDecoded() > 30 && rx.audioBuffersDecoded() > 20; },
+               kMediaTimeoutMs);
+  EXPECT_TRUE(ok) << call.Describe() << ", frames " << rx.framesDecoded() << ", audio "
+                  << rx.audioBuffersDecoded() << ", streams " << rx.streams();
   // Branches appear in whatever order the streams' first packets arrive.
   EXPECT_TRUE(rx.streams() == "VP8,OPUS" || rx.streams() == "OPUS,VP8") << rx.streams();
   EXPECT_EQ(client.lastError(), "");
@@ -303,8 +312,8 @@ TEST(Loopback, PublisherMediaReachesAnswerer) {
 // client's encoder makes none by itself here, so a second keyframe can only come from
 // the PLI/FIR.
 TEST(Loopback, PublisherAnswersKeyframeRequest) {
-  WebRtcClient client(WebRtcClient::Options{.role = WebRtcClient::Role::Publisher, .audio = false,
-                                            .keyframeMaxDist = 100000});
+  WebRtcClient client(WebRtcClient::Options{
+      .role = WebRtcClient::Role::Publisher, .audio = false, .keyframeMaxDist = 100000});
   Answerer answerer(Answerer::Mode::Receive);
   Call call(client, answerer);
   call.Negotiate();
@@ -316,9 +325,11 @@ TEST(Loopback, PublisherAnswersKeyframeRequest) {
   gint64 asked = g_get_monotonic_time();
   ASSERT_TRUE(rx.RequestKeyframe());
   EXPECT_TRUE(RunUntil([&] { return rx.keyframes() >= 2; }, 3000)) << "keyframes " << rx.keyframes();
-  std::fprintf(stderr, "[   info   ] keyframe %.0f ms after the request\n", (g_get_monotonic_time() - asked) / 1000.0);
+  std::fprintf(stderr, "[   info   ] keyframe %.0f ms after the request\n",
+               (g_get_monotonic_time() - asked) / 1000.0);
   // The keyframe is counted at the depayloader; decoding goes on past it.
-  EXPECT_TRUE(RunUntil([&] { return rx.framesDecoded() > before + 5; }, 3000)) << "frames " << rx.framesDecoded();
+  EXPECT_TRUE(RunUntil([&] { return rx.framesDecoded() > before + 5; }, 3000))
+      << "frames " << rx.framesDecoded();
 }
 
 struct PtCase {
@@ -344,12 +355,14 @@ TEST_P(LoopbackPlayer, DecodesAnswererMedia) {
 
   std::string offer = client.CreateOffer();
   EXPECT_EQ(Count(offer, "a=recvonly"), 2u) << offer;
-  EXPECT_NE(offer.find("a=rtpmap:" + std::to_string(GetParam().videoPt) + " VP8/90000"), std::string::npos) << offer;
+  EXPECT_NE(offer.find("a=rtpmap:" + std::to_string(GetParam().videoPt) + " VP8/90000"), std::string::npos)
+      << offer;
   EXPECT_NE(offer.find("a=rtpmap:" + std::to_string(GetParam().audioPt) + " OPUS/48000/2"), std::string::npos)
       << offer;
   std::string answer = answerer.Answer(offer);
   EXPECT_EQ(Count(answer, "a=sendonly"), 2u) << answer;
-  EXPECT_NE(answer.find("a=rtpmap:" + std::to_string(GetParam().videoPt) + " VP8/90000"), std::string::npos) << answer;
+  EXPECT_NE(answer.find("a=rtpmap:" + std::to_string(GetParam().videoPt) + " VP8/90000"), std::string::npos)
+      << answer;
   EXPECT_EQ(Count(answer, "a=ssrc:"), 4u) << answer;  // msid + cname per m-line
 
   ASSERT_TRUE(RunUntil([&] { return answerer.gatheringComplete() && !early.empty(); }, 5000));
@@ -383,7 +396,9 @@ TEST_P(LoopbackPlayer, DecodesAnswererMedia) {
 
 INSTANTIATE_TEST_SUITE_P(PayloadTypes, LoopbackPlayer,
                          ::testing::Values(PtCase{"Chromium", 96, 111}, PtCase{"Aiortc", 97, 96}),
-                         [](const ::testing::TestParamInfo<PtCase>& info) { return std::string(info.param.name); });
+                         [](const ::testing::TestParamInfo<PtCase>& info) {
+                           return std::string(info.param.name);
+                         });
 
 // A subscriber that cannot decode asks for a keyframe; the sender here makes none by itself.
 TEST(Loopback, PlayerKeyframeRequestReachesSender) {

@@ -7,7 +7,9 @@
 #include <gst/video/video.h>
 #include <gst/webrtc/webrtc.h>
 
+#include <algorithm>
 #include <atomic>
+#include <vector>
 
 #define GST_CAT_DEFAULT atrium_media_debug
 
@@ -23,8 +25,10 @@ struct Decoder {
 };
 
 constexpr Decoder kDecoders[] = {
-    {"VP8", "rtpvp8depay", "vp8dec", true},      {"VP9", "rtpvp9depay", "vp9dec", true},
-    {"H264", "rtph264depay", "avdec_h264", true}, {"OPUS", "rtpopusdepay", "opusdec", false},
+    {"VP8", "rtpvp8depay", "vp8dec", true},
+    {"VP9", "rtpvp9depay", "vp9dec", true},
+    {"H264", "rtph264depay", "avdec_h264", true},
+    {"OPUS", "rtpopusdepay", "opusdec", false},
 };
 
 // The encoding-name of what webrtcbin's src pad will carry. The caps are known on the
@@ -60,7 +64,7 @@ struct ReceiveCounter::Impl : std::enable_shared_from_this<Impl> {
   GRef<GstElement> pipeline;
   GRef<GstElement> webrtcbin;
   gulong padAddedId = 0;
-  std::string streams;  // main thread only
+  std::string streams;                        // main thread only
   std::vector<GRef<GstPad>> videoDepaySinks;  // main thread only
 
   // Written by decoder streaming threads, read anywhere.
@@ -73,8 +77,8 @@ struct ReceiveCounter::Impl : std::enable_shared_from_this<Impl> {
     // Hold the first data on the pad until the main thread has linked a decoder: an
     // unlinked push would stop the stream (not-linked).
     gulong probe = gst_pad_add_probe(
-        pad, GST_PAD_PROBE_TYPE_BLOCK_DOWNSTREAM, [](GstPad*, GstPadProbeInfo*, gpointer) { return GST_PAD_PROBE_OK; },
-        nullptr, nullptr);
+        pad, GST_PAD_PROBE_TYPE_BLOCK_DOWNSTREAM,
+        [](GstPad*, GstPadProbeInfo*, gpointer) { return GST_PAD_PROBE_OK; }, nullptr, nullptr);
     PostToMain([weak = self->weak_from_this(), pad = GRef<GstPad>(pad), probe] {
       if (auto s = weak.lock()) s->Attach(pad.get(), probe);
     });
@@ -88,7 +92,8 @@ struct ReceiveCounter::Impl : std::enable_shared_from_this<Impl> {
   }
 
   static GstPadProbeReturn OnDepayloaded(GstPad*, GstPadProbeInfo* info, gpointer data) {
-    if (GstBuffer* buf = GST_PAD_PROBE_INFO_BUFFER(info); buf && !GST_BUFFER_FLAG_IS_SET(buf, GST_BUFFER_FLAG_DELTA_UNIT))
+    if (GstBuffer* buf = GST_PAD_PROBE_INFO_BUFFER(info);
+        buf && !GST_BUFFER_FLAG_IS_SET(buf, GST_BUFFER_FLAG_DELTA_UNIT))
       static_cast<Impl*>(data)->keyframes++;
     return GST_PAD_PROBE_OK;
   }
@@ -117,57 +122,65 @@ struct ReceiveCounter::Impl : std::enable_shared_from_this<Impl> {
     const Decoder* d = nullptr;
     for (const auto& c : kDecoders)
       if (enc == c.encoding) d = &c;
-    if (!d) {
-      GST_ERROR_OBJECT(pad, "no decoder for received stream, dropping it [encoding:%s]", enc.c_str());
-      gst_pad_remove_probe(pad, blockProbe);
-      return;
+    // An unknown stream still gets a fakesink: left unlinked it would return not-linked.
+    std::vector<GstElement*> chain;
+    if (d) {
+      chain = {gst_element_factory_make(d->depay, nullptr), gst_element_factory_make(d->decoder, nullptr)};
+    } else {
+      GST_ERROR_OBJECT(pad, "no decoder for received stream, discarding it [encoding:%s]", enc.c_str());
     }
-    GstElement* depay = gst_element_factory_make(d->depay, nullptr);
-    GstElement* dec = gst_element_factory_make(d->decoder, nullptr);
-    GstElement* sink = gst_element_factory_make("fakesink", nullptr);
-    if (!depay || !dec || !sink) {
+    chain.push_back(gst_element_factory_make("fakesink", nullptr));
+    if (std::find(chain.begin(), chain.end(), nullptr) != chain.end()) {
       GST_ERROR_OBJECT(pad, "missing decoder elements [encoding:%s]", enc.c_str());
-      for (GstElement* e : {depay, dec, sink})
+      for (GstElement* e : chain)
         if (e) gst_object_unref(gst_object_ref_sink(e));
       gst_pad_remove_probe(pad, blockProbe);
       return;
     }
-    if (d->video) g_object_set(depay, "request-keyframe", TRUE, "wait-for-keyframe", TRUE, nullptr);
+    GstElement* sink = chain.back();
     g_object_set(sink, "sync", FALSE, "async", FALSE, nullptr);
-    gst_bin_add_many(GST_BIN(pipeline.get()), depay, dec, sink, nullptr);
-    if (!gst_element_link_many(depay, dec, sink, nullptr)) {
-      GST_ERROR_OBJECT(pad, "cannot link decoder elements [encoding:%s]", enc.c_str());
-      gst_pad_remove_probe(pad, blockProbe);
-      return;
+    for (GstElement* e : chain) gst_bin_add(GST_BIN(pipeline.get()), e);
+    for (size_t i = 1; i < chain.size(); ++i) {
+      if (!gst_element_link(chain[i - 1], chain[i])) {
+        GST_ERROR_OBJECT(pad, "cannot link decoder elements [encoding:%s]", enc.c_str());
+        gst_pad_remove_probe(pad, blockProbe);
+        return;
+      }
     }
-    GstPad* decSrc = gst_element_get_static_pad(dec, "src");
-    gst_pad_add_probe(decSrc, GST_PAD_PROBE_TYPE_BUFFER, d->video ? OnDecoded : OnAudioDecoded, this, nullptr);
-    gst_object_unref(decSrc);
-    if (d->video) {
-      GstPad* depaySrc = gst_element_get_static_pad(depay, "src");
-      gst_pad_add_probe(depaySrc, GST_PAD_PROBE_TYPE_BUFFER, OnDepayloaded, this, nullptr);
-      gst_object_unref(depaySrc);
+    if (d) {
+      GstElement* depay = chain[0];
+      GstElement* dec = chain[1];
+      if (d->video) {
+        g_object_set(depay, "request-keyframe", TRUE, "wait-for-keyframe", TRUE, nullptr);
+        GstPad* depaySrc = gst_element_get_static_pad(depay, "src");
+        gst_pad_add_probe(depaySrc, GST_PAD_PROBE_TYPE_BUFFER, OnDepayloaded, this, nullptr);
+        gst_object_unref(depaySrc);
+        videoDepaySinks.push_back(GRef<GstPad>::adopt(gst_element_get_static_pad(depay, "sink")));
+      }
+      GstPad* decSrc = gst_element_get_static_pad(dec, "src");
+      gst_pad_add_probe(decSrc, GST_PAD_PROBE_TYPE_BUFFER, d->video ? OnDecoded : OnAudioDecoded, this,
+                        nullptr);
+      gst_object_unref(decSrc);
     }
-    gst_element_sync_state_with_parent(sink);
-    gst_element_sync_state_with_parent(dec);
-    gst_element_sync_state_with_parent(depay);
-    GstPad* depaySink = gst_element_get_static_pad(depay, "sink");
-    GstPadLinkReturn lr = gst_pad_link(pad, depaySink);
-    if (d->video) videoDepaySinks.push_back(GRef<GstPad>(depaySink));
-    gst_object_unref(depaySink);
+    for (auto it = chain.rbegin(); it != chain.rend(); ++it) gst_element_sync_state_with_parent(*it);
+    GstPad* first = gst_element_get_static_pad(chain.front(), "sink");
+    GstPadLinkReturn lr = gst_pad_link(pad, first);
+    gst_object_unref(first);
     gst_pad_remove_probe(pad, blockProbe);
     if (GST_PAD_LINK_FAILED(lr)) {
       GST_ERROR_OBJECT(pad, "cannot link received stream [encoding:%s result:%s]", enc.c_str(),
                        gst_pad_link_get_name(lr));
       return;
     }
+    if (!d) return;
     if (!streams.empty()) streams += ",";
     streams += enc;
     GST_DEBUG_OBJECT(pad, "decoder branch linked [encoding:%s]", enc.c_str());
   }
 };
 
-ReceiveCounter::ReceiveCounter(GstElement* pipeline, GstElement* webrtcbin) : impl_(std::make_shared<Impl>()) {
+ReceiveCounter::ReceiveCounter(GstElement* pipeline, GstElement* webrtcbin)
+    : impl_(std::make_shared<Impl>()) {
   impl_->pipeline = GRef<GstElement>(pipeline);
   impl_->webrtcbin = GRef<GstElement>(webrtcbin);
   impl_->padAddedId = g_signal_connect(webrtcbin, "pad-added", G_CALLBACK(Impl::OnPadAdded), impl_.get());
@@ -177,13 +190,27 @@ ReceiveCounter::~ReceiveCounter() {
   if (impl_->padAddedId) g_signal_handler_disconnect(impl_->webrtcbin.get(), impl_->padAddedId);
 }
 
-uint64_t ReceiveCounter::framesDecoded() const { return impl_->frames.load(); }
-uint64_t ReceiveCounter::audioBuffersDecoded() const { return impl_->audioBuffers.load(); }
-gint64 ReceiveCounter::firstFrameTime() const { return impl_->firstFrame.load(); }
-gint64 ReceiveCounter::lastFrameTime() const { return impl_->lastFrame.load(); }
-uint64_t ReceiveCounter::maxFrameGapUs() const { return impl_->maxGapUs.load(); }
-uint64_t ReceiveCounter::keyframes() const { return impl_->keyframes.load(); }
-std::string ReceiveCounter::streams() const { return impl_->streams; }
+uint64_t ReceiveCounter::framesDecoded() const {
+  return impl_->frames.load();
+}
+uint64_t ReceiveCounter::audioBuffersDecoded() const {
+  return impl_->audioBuffers.load();
+}
+gint64 ReceiveCounter::firstFrameTime() const {
+  return impl_->firstFrame.load();
+}
+gint64 ReceiveCounter::lastFrameTime() const {
+  return impl_->lastFrame.load();
+}
+uint64_t ReceiveCounter::maxFrameGapUs() const {
+  return impl_->maxGapUs.load();
+}
+uint64_t ReceiveCounter::keyframes() const {
+  return impl_->keyframes.load();
+}
+std::string ReceiveCounter::streams() const {
+  return impl_->streams;
+}
 
 bool ReceiveCounter::RequestKeyframe() {
   bool sent = false;

@@ -24,8 +24,8 @@ public:
   uint64_t audioBuffersDecoded() const;  // buffers out of the audio decoder(s)
   gint64 firstFrameTime() const;         // g_get_monotonic_time() of the first video frame, 0 if none
   gint64 lastFrameTime() const;
-  uint64_t maxFrameGapUs() const;        // largest gap between consecutive video frames
-  uint64_t keyframes() const;            // video keyframes out of the depayloader(s)
+  uint64_t maxFrameGapUs() const;  // largest gap between consecutive video frames
+  uint64_t keyframes() const;      // video keyframes out of the depayloader(s)
   // Sends a GstForceKeyUnit upstream from the video depayloader into webrtcbin, whose RTP
   // session turns it into a PLI (or FIR) to the sender. False when no video branch exists
   // yet. Main thread.

@@ -30,14 +30,14 @@ GstElement* Make(const char* factory) {
 // accept our keyframe requests (rtpvp8depay request-keyframe) and send its own.
 CapsPtr VideoRtpCaps(int pt) {
   return CapsPtr(gst_caps_new_simple("application/x-rtp", "media", G_TYPE_STRING, "video", "encoding-name",
-                                     G_TYPE_STRING, "VP8", "payload", G_TYPE_INT, pt, "clock-rate", G_TYPE_INT,
-                                     90000, "rtcp-fb-nack-pli", G_TYPE_BOOLEAN, TRUE, nullptr));
+                                     G_TYPE_STRING, "VP8", "payload", G_TYPE_INT, pt, "clock-rate",
+                                     G_TYPE_INT, 90000, "rtcp-fb-nack-pli", G_TYPE_BOOLEAN, TRUE, nullptr));
 }
 
 CapsPtr AudioRtpCaps(int pt) {
   return CapsPtr(gst_caps_new_simple("application/x-rtp", "media", G_TYPE_STRING, "audio", "encoding-name",
-                                     G_TYPE_STRING, "OPUS", "payload", G_TYPE_INT, pt, "clock-rate", G_TYPE_INT,
-                                     48000, "encoding-params", G_TYPE_STRING, "2", nullptr));
+                                     G_TYPE_STRING, "OPUS", "payload", G_TYPE_INT, pt, "clock-rate",
+                                     G_TYPE_INT, 48000, "encoding-params", G_TYPE_STRING, "2", nullptr));
 }
 
 std::atomic<int> gClientSerial{0};
@@ -77,8 +77,8 @@ struct WebRtcClient::Impl : std::enable_shared_from_this<Impl> {
         gst_message_parse_error(msg, &err, &dbg);
       else
         gst_message_parse_warning(msg, &err, &dbg);
-      std::string text = std::string(GST_OBJECT_NAME(GST_MESSAGE_SRC(msg))) + ": " + (err ? err->message : "") +
-                         " (" + (dbg ? dbg : "") + ")";
+      std::string text = std::string(GST_OBJECT_NAME(GST_MESSAGE_SRC(msg))) + ": " +
+                         (err ? err->message : "") + " (" + (dbg ? dbg : "") + ")";
       if (GST_MESSAGE_TYPE(msg) == GST_MESSAGE_ERROR) {
         GST_ERROR_OBJECT(self->pipeline.get(), "pipeline error [error:%s]", text.c_str());
         self->lastError = text;
@@ -111,7 +111,8 @@ struct WebRtcClient::Impl : std::enable_shared_from_this<Impl> {
     GstElement* prev = nullptr;
     for (GstElement* e : chain) {
       if (prev && !gst_element_link(prev, e))
-        throw std::runtime_error(std::string("cannot link ") + GST_ELEMENT_NAME(prev) + " to " + GST_ELEMENT_NAME(e));
+        throw std::runtime_error(std::string("cannot link ") + GST_ELEMENT_NAME(prev) + " to " +
+                                 GST_ELEMENT_NAME(e));
       prev = e;
     }
     GstPad* sink = gst_element_request_pad_simple(webrtc, "sink_%u");
@@ -122,11 +123,11 @@ struct WebRtcClient::Impl : std::enable_shared_from_this<Impl> {
     GstWebRTCRTPTransceiver* trans = nullptr;
     g_object_get(sink, "transceiver", &trans, nullptr);
     sinkPads.push_back(GRef<GstPad>::adopt(sink));
+    auto transRef = GRef<GstWebRTCRTPTransceiver>::adopt(trans);
     if (GST_PAD_LINK_FAILED(lr)) throw std::runtime_error("cannot link payloader to webrtcbin");
-    if (!trans) throw std::runtime_error("webrtcbin sink pad has no transceiver");
-    g_object_set(trans, "direction", GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDONLY, "codec-preferences", caps.get(),
-                 nullptr);
-    gst_object_unref(trans);
+    if (!transRef) throw std::runtime_error("webrtcbin sink pad has no transceiver");
+    g_object_set(transRef.get(), "direction", GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDONLY,
+                 "codec-preferences", caps.get(), nullptr);
   }
 
   // From the main thread, never from a webrtcbin callback: NULL joins webrtcbin's threads,
@@ -148,9 +149,9 @@ struct WebRtcClient::Impl : std::enable_shared_from_this<Impl> {
       GstElement* src = Make("videotestsrc");
       g_object_set(src, "is-live", TRUE, nullptr);
       GstElement* filter = Make("capsfilter");
-      CapsPtr raw(gst_caps_new_simple("video/x-raw", "format", G_TYPE_STRING, "I420", "width", G_TYPE_INT, opt.width,
-                                      "height", G_TYPE_INT, opt.height, "framerate", GST_TYPE_FRACTION, opt.fps, 1,
-                                      nullptr));
+      CapsPtr raw(gst_caps_new_simple("video/x-raw", "format", G_TYPE_STRING, "I420", "width", G_TYPE_INT,
+                                      opt.width, "height", G_TYPE_INT, opt.height, "framerate",
+                                      GST_TYPE_FRACTION, opt.fps, 1, nullptr));
       g_object_set(filter, "caps", raw.get(), nullptr);
       GstElement* enc = Make("vp8enc");
       g_object_set(enc, "deadline", gint64(1), nullptr);
@@ -173,8 +174,8 @@ struct WebRtcClient::Impl : std::enable_shared_from_this<Impl> {
     receiver = std::make_unique<ReceiveCounter>(pipeline.get(), webrtc);
     auto add = [&](const CapsPtr& caps) {
       GstWebRTCRTPTransceiver* trans = nullptr;
-      g_signal_emit_by_name(webrtc, "add-transceiver", GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_RECVONLY, caps.get(),
-                            &trans);
+      g_signal_emit_by_name(webrtc, "add-transceiver", GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_RECVONLY,
+                            caps.get(), &trans);
       if (!trans) throw std::runtime_error("add-transceiver failed");
       gst_object_unref(trans);
     };
@@ -210,7 +211,9 @@ WebRtcClient::WebRtcClient(Options o) : impl_(std::make_shared<Impl>()) {
   }
 }
 
-WebRtcClient::~WebRtcClient() { impl_->Teardown(); }
+WebRtcClient::~WebRtcClient() {
+  impl_->Teardown();
+}
 
 std::string WebRtcClient::CreateOffer() {
   if (impl_->offered) throw std::logic_error("CreateOffer called twice");
@@ -262,7 +265,8 @@ void WebRtcClient::SetAnswer(const std::string& sdp) {
 void WebRtcClient::AddRemoteCandidate(int mline, const std::string& candidate) {
   if (!media::IsLoopbackUdpCandidate(candidate)) {
     impl_->dropped++;
-    GST_DEBUG_OBJECT(impl_->webrtc, "remote candidate dropped [mline:%d candidate:%s]", mline, candidate.c_str());
+    GST_DEBUG_OBJECT(impl_->webrtc, "remote candidate dropped [mline:%d candidate:%s]", mline,
+                     candidate.c_str());
     return;
   }
   if (!impl_->remoteSet) {
@@ -272,15 +276,27 @@ void WebRtcClient::AddRemoteCandidate(int mline, const std::string& candidate) {
   g_signal_emit_by_name(impl_->webrtc, "add-ice-candidate", guint(mline), candidate.c_str());
 }
 
-uint64_t WebRtcClient::framesDecoded() const { return impl_->receiver ? impl_->receiver->framesDecoded() : 0; }
+uint64_t WebRtcClient::framesDecoded() const {
+  return impl_->receiver ? impl_->receiver->framesDecoded() : 0;
+}
 uint64_t WebRtcClient::audioBuffersDecoded() const {
   return impl_->receiver ? impl_->receiver->audioBuffersDecoded() : 0;
 }
-gint64 WebRtcClient::firstFrameTime() const { return impl_->receiver ? impl_->receiver->firstFrameTime() : 0; }
-gint64 WebRtcClient::lastFrameTime() const { return impl_->receiver ? impl_->receiver->lastFrameTime() : 0; }
-uint64_t WebRtcClient::maxFrameGapUs() const { return impl_->receiver ? impl_->receiver->maxFrameGapUs() : 0; }
-uint64_t WebRtcClient::keyframesReceived() const { return impl_->receiver ? impl_->receiver->keyframes() : 0; }
-bool WebRtcClient::RequestKeyframe() { return impl_->receiver && impl_->receiver->RequestKeyframe(); }
+gint64 WebRtcClient::firstFrameTime() const {
+  return impl_->receiver ? impl_->receiver->firstFrameTime() : 0;
+}
+gint64 WebRtcClient::lastFrameTime() const {
+  return impl_->receiver ? impl_->receiver->lastFrameTime() : 0;
+}
+uint64_t WebRtcClient::maxFrameGapUs() const {
+  return impl_->receiver ? impl_->receiver->maxFrameGapUs() : 0;
+}
+uint64_t WebRtcClient::keyframesReceived() const {
+  return impl_->receiver ? impl_->receiver->keyframes() : 0;
+}
+bool WebRtcClient::RequestKeyframe() {
+  return impl_->receiver && impl_->receiver->RequestKeyframe();
+}
 
 GstWebRTCPeerConnectionState WebRtcClient::connectionState() const {
   GstWebRTCPeerConnectionState state = GST_WEBRTC_PEER_CONNECTION_STATE_NEW;
@@ -288,9 +304,17 @@ GstWebRTCPeerConnectionState WebRtcClient::connectionState() const {
   return state;
 }
 
-uint64_t WebRtcClient::droppedRemoteCandidates() const { return impl_->dropped; }
-GstElement* WebRtcClient::webrtcbin() const { return impl_->webrtc; }
-const std::vector<std::pair<int, std::string>>& WebRtcClient::localCandidates() const { return impl_->local; }
-std::string WebRtcClient::lastError() const { return impl_->lastError; }
+uint64_t WebRtcClient::droppedRemoteCandidates() const {
+  return impl_->dropped;
+}
+GstElement* WebRtcClient::webrtcbin() const {
+  return impl_->webrtc;
+}
+const std::vector<std::pair<int, std::string>>& WebRtcClient::localCandidates() const {
+  return impl_->local;
+}
+std::string WebRtcClient::lastError() const {
+  return impl_->lastError;
+}
 
 }  // namespace atrium::test

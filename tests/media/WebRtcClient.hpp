@@ -56,7 +56,7 @@ public:
   uint64_t audioBuffersDecoded() const;
   gint64 firstFrameTime() const;  // g_get_monotonic_time() of the first decoded video frame, 0 if none
   gint64 lastFrameTime() const;
-  uint64_t maxFrameGapUs() const;  // the largest gap between consecutive decoded video frames so far
+  uint64_t maxFrameGapUs() const;      // the largest gap between consecutive decoded video frames so far
   uint64_t keyframesReceived() const;  // video keyframes out of the depayloader
   // Player side: asks the sender for a keyframe (PLI/FIR through webrtcbin's RTP session);
   // false when no video is being received yet. Main thread.

@@ -275,3 +275,110 @@ TEST_F(ConferenceTest, BadInputGetsDocumentedErrorsAndTheRoomKeepsWorking) {
 
 }  // namespace
 }  // namespace atrium::test
+
+namespace atrium::test {
+namespace {
+
+// Join, publish, play, leave, 200 times: the server's threads come back to where they
+// were and its memory stops growing.
+TEST(ConferenceChurn, CyclesLeakNeitherThreadsNorMemory) {
+  TempDir dir;
+  DaemonProcess daemon(dir.path(), "[ice]\naddresses = 127.0.0.1\n");
+  HttpClient http(daemon.url());
+  std::string token =
+      ResultOf(http.Call("auth.login", {{"account", "admin"}, {"password", DaemonProcess::kAdminPassword}}))["token"];
+  int64_t room = ResultOf(http.Call("room.create", {{"name", "churn"}, {"isPublic", true}}, token))["roomId"];
+
+  auto cycle = [&](int i) {
+    WsClient ws(daemon.wsUrl());
+    ASSERT_EQ(ErrorCodeOf(ws.Call("conference.join", {{"roomId", room}, {"displayName", "c" + std::to_string(i)}})), 0);
+    WebRtcClient::Options po;
+    po.width = 160;
+    po.height = 120;
+    WebRtcClient pub(po);
+    json r = ws.Call("media.publish", {{"sdp", pub.CreateOffer()}});
+    ASSERT_EQ(ErrorCodeOf(r), 0) << r.dump();
+    pub.SetAnswer(ResultOf(r)["sdp"]);
+    std::string stream = ResultOf(r)["streamId"];
+    WebRtcClient::Options o;
+    o.role = WebRtcClient::Role::Player;
+    WebRtcClient player(o);
+    json p = ws.Call("media.play", {{"streamId", stream}, {"sdp", player.CreateOffer()}});
+    ASSERT_EQ(ErrorCodeOf(p), 0) << p.dump();
+    player.SetAnswer(ResultOf(p)["sdp"]);
+    std::string play = ResultOf(p)["playId"];
+    for (const auto& [m, c] : pub.localCandidates())
+      ws.Notify("media.candidate", {{"id", stream}, {"candidate", c}, {"sdpMLineIndex", m}});
+    for (const auto& [m, c] : player.localCandidates())
+      ws.Notify("media.candidate", {{"id", play}, {"candidate", c}, {"sdpMLineIndex", m}});
+    RunUntil(
+        [&] {
+          for (auto& n : ws.TakeNotifications([](const json& j) { return j["method"] == "media.candidate"; })) {
+            auto& c = n["params"]["id"] == stream ? pub : player;
+            c.AddRemoteCandidate(n["params"]["sdpMLineIndex"], n["params"]["candidate"]);
+          }
+          return player.framesDecoded() > 0;
+        },
+        5000);
+    EXPECT_GT(player.framesDecoded(), 0u) << "cycle " << i;
+    EXPECT_EQ(ErrorCodeOf(ws.Call("conference.leave")), 0);
+  };
+
+  for (int i = 0; i < 20; ++i) cycle(i);  // warm-up: caches, DTLS certificate, thread pools
+  RunUntil([] { return false; }, 1000);
+  auto before = daemon.ReadUsage();
+  for (int i = 20; i < 220; ++i) {
+    cycle(i);
+    if (HasFailure()) break;
+  }
+  RunUntil([&] { return daemon.ReadUsage().threads <= before.threads; }, 5000);
+  auto after = daemon.ReadUsage();
+  RecordProperty("rss_before_kib", std::to_string(before.rssKiB));
+  RecordProperty("rss_after_kib", std::to_string(after.rssKiB));
+  std::printf("churn: rss %ld KiB -> %ld KiB, threads %ld -> %ld over 200 cycles\n", before.rssKiB, after.rssKiB,
+              before.threads, after.threads);
+  EXPECT_LE(after.threads, before.threads);
+  EXPECT_LT(after.rssKiB - before.rssKiB, 16 * 1024);
+  EXPECT_EQ(ResultOf(http.Call("room.isActive", {{"roomId", room}}))["active"], false);
+}
+
+}  // namespace
+}  // namespace atrium::test
+
+namespace atrium::test {
+namespace {
+
+// [ice] public-address: every host candidate is also announced with the public address,
+// and media still flows (here over the local one).
+TEST(ConferenceIce, PublicAddressIsAnnouncedBesideTheLocalOne) {
+  TempDir dir;
+  DaemonProcess daemon(dir.path(), "[ice]\naddresses = 127.0.0.1\npublic-address = 127.0.0.2\n");
+  HttpClient http(daemon.url());
+  std::string token =
+      ResultOf(http.Call("auth.login", {{"account", "admin"}, {"password", DaemonProcess::kAdminPassword}}))["token"];
+  int64_t room = ResultOf(http.Call("room.create", {{"name", "nat"}, {"isPublic", true}}, token))["roomId"];
+  WsClient ws(daemon.wsUrl());
+  ASSERT_EQ(ErrorCodeOf(ws.Call("conference.join", {{"roomId", room}, {"displayName", "n"}})), 0);
+  WebRtcClient pub(WebRtcClient::Options{});
+  json r = ws.Call("media.publish", {{"sdp", pub.CreateOffer()}});
+  ASSERT_EQ(ErrorCodeOf(r), 0);
+  pub.SetAnswer(ResultOf(r)["sdp"]);
+  std::vector<std::string> seen;
+  RunUntil(
+      [&] {
+        for (auto& n : ws.TakeNotifications([](const json& j) { return j["method"] == "media.candidate"; }))
+          seen.push_back(n["params"]["candidate"]);
+        return seen.size() >= 2;
+      },
+      5000);
+  bool local = false, announced = false;
+  for (const auto& c : seen) {
+    local = local || c.find(" 127.0.0.1 ") != std::string::npos;
+    announced = announced || c.find(" 127.0.0.2 ") != std::string::npos;
+  }
+  EXPECT_TRUE(local);
+  EXPECT_TRUE(announced);
+}
+
+}  // namespace
+}  // namespace atrium::test

@@ -118,6 +118,23 @@ bool DaemonProcess::Running() const {
   return proc_ && g_subprocess_get_identifier(proc_.get()) != nullptr;
 }
 
+int DaemonProcess::pid() const {
+  const char* id = proc_ ? g_subprocess_get_identifier(proc_.get()) : nullptr;
+  return id ? atoi(id) : 0;
+}
+
+DaemonProcess::Usage DaemonProcess::ReadUsage() const {
+  Usage u;
+  std::string status = ReadFile("/proc/" + std::to_string(pid()) + "/status");
+  std::istringstream in(status);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) u.rssKiB = atol(line.c_str() + 6);
+    if (line.rfind("Threads:", 0) == 0) u.threads = atol(line.c_str() + 8);
+  }
+  return u;
+}
+
 void DaemonProcess::Stop() {
   if (!proc_) return;
   g_subprocess_send_signal(proc_.get(), SIGTERM);

@@ -43,6 +43,13 @@ public:
   void Stop();   // SIGTERM, then wait
   void Kill9();  // SIGKILL, then wait
   bool Running() const;
+  int pid() const;
+  // VmRSS in KiB and thread count of the running daemon, from /proc.
+  struct Usage {
+    long rssKiB = 0;
+    long threads = 0;
+  };
+  Usage ReadUsage() const;
   int ExitStatus() const { return exitStatus_; }
 
   const std::string& url() const { return url_; }

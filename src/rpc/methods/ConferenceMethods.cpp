@@ -6,6 +6,7 @@
 #include "rpc/Services.hpp"
 #include "rpc/methods/Views.hpp"
 #include "store/Meetings.hpp"
+#include "store/RevokedTokens.hpp"
 #include "store/Rooms.hpp"
 #include "store/Users.hpp"
 
@@ -32,9 +33,16 @@ std::pair<rooms::Conference*, std::string> Joined(Services& s, const Call& c) {
 }
 
 // A verified identity when the connection has one that is still valid, else a guest.
-const Identity* CallerIdentity(const Call& c) {
-  const auto& id = c.session.identity;
+// Checked like any authenticated call: the user still exists and the token is not revoked.
+const Identity* CallerIdentity(Services& s, const Call& c) {
+  auto& id = c.session.identity;
   if (!id || id->expiresAt <= store::Now()) return nullptr;
+  auto u = store::Users(s.db).Find(id->userId);
+  if (!u || store::RevokedTokens(s.db).IsRevoked(id->jti)) {
+    c.session.identity.reset();
+    return nullptr;
+  }
+  id->grants.admin = id->tokenAdmin && u->admin;
   return &*id;
 }
 
@@ -57,7 +65,7 @@ void RegisterConferenceMethods(Dispatcher& d, Services& s) {
     if (!roomId && !code) Params::Fail("roomId", "a room id or a meeting invite code (code)");
     auto password = c.params.optStr("password", 256);
     auto displayName = c.params.optText("displayName", 64);
-    const Identity* who = CallerIdentity(c);
+    const Identity* who = CallerIdentity(s, c);
 
     std::optional<store::Meeting> meeting;
     if (code) {
@@ -69,17 +77,20 @@ void RegisterConferenceMethods(Dispatcher& d, Services& s) {
     }
     store::Room room = views::RoomOr404(s, *roomId);
 
-    // Who may enter: the room's own people without a password; anyone else with the
-    // room password (or the meeting PIN), and guests only in public rooms.
+    // Who may enter: the room's own people (owner, members, hosts, meeting members,
+    // tokens naming the room) without a password; anyone else, guests included, with the
+    // room password or the meeting PIN where there is one; otherwise only public rooms
+    // and meetings joined by invite code are open.
     std::string role = who ? "attendee" : "guest";
     bool insider = false;
     if (who) {
+      auto memberRole = who->grants.anyRoom ? store::Rooms(s.db).MemberRole(room.id, who->userId) : std::nullopt;
       if (views::CanAdminRoom(s, *who, room)) {
         insider = true;
         role = "host";
-      } else if (views::CanEnterRoom(s, *who, room) && !room.isPublic) {
+      } else if (memberRole || who->grants.JoinsRoom(room.id)) {
         insider = true;
-        role = store::Rooms(s.db).MemberRole(room.id, who->userId).value_or("attendee");
+        role = memberRole.value_or("attendee");
       }
       if (meeting) {
         if (meeting->ownerId == who->userId) {
