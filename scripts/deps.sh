@@ -16,6 +16,10 @@ ATRIUM_DEPS=(
   libsodium-dev libjwt-dev glib-networking  # TLS for https:// and wss://
   # tests and benchmarks
   libgtest-dev libgmock-dev wrk curl python3
+  # browser and interop tests (tests/browser, tests/interop): Debian's Chromium driven by npm
+  # playwright-core on the machine's own Node (never Debian's nodejs), an aiortc peer on
+  # /usr/bin/python3, and ../shared/tools/netns-run with its packet capture
+  chromium python3-aiortc python3-websockets tcpdump iproute2 util-linux
 )
 
 ATRIUM_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
