@@ -220,6 +220,30 @@ TEST_F(ConferenceTest, AbruptDisconnectLeavesTheOthersDecoding) {
   EXPECT_LT(b.peer(bPlaysA).maxFrameGapUs(), 1000000u);
 }
 
+TEST_F(ConferenceTest, TokenGrantsLimitPublishingAndPlaying) {
+  int64_t room = CreateRoom({{"isPublic", false}});
+  HttpClient http(daemon_->url());
+  auto tokenWith = [&](json grants) {
+    return ResultOf(http.Call("auth.issueToken", {{"grants", grants}, {"ttl", 600}}, token_))["token"].get<std::string>();
+  };
+  Member viewer(*daemon_, "viewer"), speaker(*daemon_, "speaker");
+  ASSERT_EQ(ErrorCodeOf(viewer.ws().Call("auth.resume", {{"token", tokenWith({{"rooms", {room}}, {"subscribe", true}})}})), 0);
+  ASSERT_EQ(ErrorCodeOf(speaker.ws().Call("auth.resume", {{"token", tokenWith({{"rooms", {room}}, {"publish", true}})}})), 0);
+  ASSERT_EQ(ErrorCodeOf(viewer.Join(room)), 0);  // the token names the room: no password needed
+  ASSERT_EQ(ErrorCodeOf(speaker.Join(room)), 0);
+  WebRtcClient pub(WebRtcClient::Options{});
+  json refused = viewer.ws().Call("media.publish", {{"sdp", pub.CreateOffer()}});
+  EXPECT_EQ(ErrorCodeOf(refused), -32002);
+  EXPECT_EQ(refused["error"]["data"]["grant"], "publish");
+  std::string stream = speaker.Publish();
+  std::string play = viewer.Play(stream);
+  EXPECT_TRUE(Wait({&viewer, &speaker}, [&] { return viewer.peer(play).framesDecoded() > 5; }));
+  WebRtcClient::Options po;
+  po.role = WebRtcClient::Role::Player;
+  WebRtcClient player(po);
+  EXPECT_EQ(ErrorCodeOf(speaker.ws().Call("media.play", {{"streamId", stream}, {"sdp", player.CreateOffer()}})), -32002);
+}
+
 TEST_F(ConferenceTest, BadInputGetsDocumentedErrorsAndTheRoomKeepsWorking) {
   int64_t room = CreateRoom({{"isPublic", false}, {"password", "sesame"}, {"numberLimit", 2}});
   Member a(*daemon_, "a"), b(*daemon_, "b"), c(*daemon_, "c");

@@ -46,6 +46,13 @@ const Identity* CallerIdentity(Services& s, const Call& c) {
   return &*id;
 }
 
+// A token without the grant may not publish (or play); guests act on the room's terms.
+void RequireGrant(Services& s, const Call& c, bool auth::Grants::*grant, const char* name) {
+  const Identity* who = CallerIdentity(s, c);
+  if (who && !(who->grants.*grant))
+    throw AppError(ErrorCode::Forbidden, std::string("this token has no '") + name + "' grant", {{"grant", name}});
+}
+
 void Answer(const std::shared_ptr<Responder>& r, const char* idKey, const std::string& id, const std::string& answer,
             const std::string& error) {
   if (!error.empty())
@@ -163,6 +170,7 @@ void RegisterConferenceMethods(Dispatcher& d, Services& s) {
 
   d.AddAsync("media.publish", Access::Public, [&s](Call& c, std::shared_ptr<Responder> r) {
     auto [conf, pid] = Joined(s, c);
+    RequireGrant(s, c, &auth::Grants::publish, "publish");
     std::string sdp = c.params.str("sdp", 64 * 1024);
     std::string kind = c.params.optOneOf("kind", {"camera", "screen"}).value_or("camera");
     auto id = std::make_shared<std::string>();
@@ -173,6 +181,7 @@ void RegisterConferenceMethods(Dispatcher& d, Services& s) {
 
   d.AddAsync("media.play", Access::Public, [&s](Call& c, std::shared_ptr<Responder> r) {
     auto [conf, pid] = Joined(s, c);
+    RequireGrant(s, c, &auth::Grants::subscribe, "subscribe");
     std::string streamId = c.params.str("streamId", 64);
     std::string sdp = c.params.str("sdp", 64 * 1024);
     if (streamId == "mix") throw AppError(ErrorCode::NotFound, "this room has no mix (SFU mode)", {{"streamId", "mix"}});
