@@ -30,6 +30,8 @@ struct RoomPipeline::Track {
   Codec codec;
   GstElement* tee = nullptr;
   std::atomic<gint64> lastKeyframeRequest{0};
+  std::atomic<bool> keyframeDeferred{false};  // a request came too soon: one is sent later
+  std::shared_ptr<Handle> handle;             // the publisher's
 };
 
 // One forwarded track of a subscription: tee → [queue] (a bin whose sink pad masks
@@ -76,6 +78,22 @@ void Post(const std::shared_ptr<RoomPipeline::Handle>& h, Job job) {
             GST_ERROR("posted job failed [peer:%s what:%s]", posted->h->peerId.c_str(), e.what());
           }
         }
+        return G_SOURCE_REMOVE;
+      },
+      new Posted{h, std::move(job)}, [](gpointer p) { delete static_cast<Posted*>(p); });
+}
+
+// Like Post, after `delayMs`.
+void PostLater(const std::shared_ptr<RoomPipeline::Handle>& h, guint delayMs, Job job) {
+  struct Posted {
+    std::shared_ptr<RoomPipeline::Handle> h;
+    Job job;
+  };
+  g_timeout_add_full(
+      G_PRIORITY_DEFAULT, delayMs,
+      [](gpointer p) -> gboolean {
+        auto* posted = static_cast<Posted*>(p);
+        if (posted->h->alive) posted->job(*posted->h->room);
         return G_SOURCE_REMOVE;
       },
       new Posted{h, std::move(job)}, [](gpointer p) { delete static_cast<Posted*>(p); });
@@ -246,15 +264,25 @@ GstPadProbeReturn RewriteProbe(GstPad*, GstPadProbeInfo* info, gpointer data) {
 }
 
 // Rate-limits keyframe requests travelling up into a publisher, whoever sends them.
+// Requests that come too soon are coalesced into one sent when the interval is over,
+// so that subscribers arriving in a burst do not wait for the encoder's next keyframe.
 GstPadProbeReturn KeyframeLimitProbe(GstPad*, GstPadProbeInfo* info, gpointer data) {
   auto* track = static_cast<RoomPipeline::Track*>(data);
   GstEvent* ev = GST_PAD_PROBE_INFO_EVENT(info);
   if (!gst_video_event_is_force_key_unit(ev)) return GST_PAD_PROBE_OK;
   gint64 now = g_get_monotonic_time();
-  gint64 last = track->lastKeyframeRequest.load();
-  if (now - last < RoomPipeline::kKeyframeIntervalUs) return GST_PAD_PROBE_DROP;
-  track->lastKeyframeRequest = now;
-  return GST_PAD_PROBE_OK;
+  gint64 wait = track->lastKeyframeRequest.load() + RoomPipeline::kKeyframeIntervalUs - now;
+  if (wait <= 0) {
+    track->lastKeyframeRequest = now;
+    return GST_PAD_PROBE_OK;
+  }
+  if (!track->keyframeDeferred.exchange(true)) {
+    PostLater(track->handle, guint(wait / 1000 + 1), [track](RoomPipeline& room) {
+      track->keyframeDeferred = false;
+      room.RequestKeyframe(track->handle->peerId);
+    });
+  }
+  return GST_PAD_PROBE_DROP;
 }
 
 }  // namespace
@@ -357,6 +385,7 @@ void RoomPipeline::Publish(const std::string& peerId, const std::string& sdp, An
   GstElement* webrtc = NewWebRtcBin(*peer, "pub_" + peerId);
   gst_bin_add(GST_BIN(pipeline_), webrtc);
   for (auto& t : peer->tracks) {
+    t->handle = peer->handle;
     t->tee = gst_element_factory_make("tee", ("tee_" + peerId + "_" + std::to_string(t->mline)).c_str());
     g_object_set(t->tee, "allow-not-linked", TRUE, nullptr);
     gst_bin_add(GST_BIN(pipeline_), t->tee);

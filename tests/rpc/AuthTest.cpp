@@ -1,7 +1,7 @@
 // auth.* and app.* against a real atriumd: signing in over HTTP and WebSocket, tokens that
 // are expired, forged, garbage, revoked or belong to a deleted user, scoped tokens from
 // auth.issueToken, third-party apps and their sign-in, and the effective admin right.
-#include "tests/rpc/Harness.hpp"
+#include "tests/rpc/DaemonSuite.hpp"
 
 #include "auth/AppSigner.hpp"
 #include "auth/TokenService.hpp"
@@ -17,23 +17,9 @@
 namespace atrium::test {
 namespace {
 
-constexpr const char* kUserPassword = "user-password-1";
-
-int64_t Now() { return g_get_real_time() / G_USEC_PER_SEC; }
-
-std::string Unique(const std::string& prefix) {
-  static int n = 0;
-  return prefix + "-" + std::to_string(++n);
-}
-
 std::string ReasonOf(const json& reply) {
   if (!reply.contains("error") || !reply["error"].contains("data")) return "";
   return reply["error"]["data"].value("reason", "");
-}
-
-std::string ParamOf(const json& reply) {
-  if (!reply.contains("error") || !reply["error"].contains("data")) return "";
-  return reply["error"]["data"].value("param", "");
 }
 
 std::string Base64Url(const std::string& bin) {
@@ -64,47 +50,11 @@ std::string TamperedToken(const std::string& token) {
   return token.substr(0, d1 + 1) + Base64Url(payload.dump()) + token.substr(d2);
 }
 
-class AuthTest : public ::testing::Test {
+class AuthTest : public DaemonSuite {
 protected:
-  static void SetUpTestSuite() {
-    dir_ = new TempDir();
-    daemon_ = new DaemonProcess(dir_->path());
-    http_ = new HttpClient(daemon_->url());
-    secret_ = new std::string(auth::TokenService::LoadOrCreateSecret(daemon_->dataDir()));
-    json r = http_->Call("auth.login", {{"account", "admin"}, {"password", DaemonProcess::kAdminPassword}});
-    admin_ = new std::string(ResultOf(r)["token"].get<std::string>());
-    adminId_ = ResultOf(r)["user"]["userId"].get<int64_t>();
-  }
-  static void TearDownTestSuite() {
-    delete admin_;
-    delete secret_;
-    delete http_;
-    delete daemon_;
-    delete dir_;
-    admin_ = secret_ = nullptr;
-    http_ = nullptr;
-    daemon_ = nullptr;
-    dir_ = nullptr;
-  }
-
-  static json Call(const std::string& method, const json& params, const std::string& token) {
-    return http_->Call(method, params, token);
-  }
-  static json AdminCall(const std::string& method, const json& params = json::object()) {
-    return Call(method, params, *admin_);
-  }
-  // The result of a call that must succeed (throws, failing the test, with the reply).
-  static json Ok(const json& reply) { return ResultOf(reply); }
-
-  struct User {
-    int64_t id = 0;
-    std::string account;
-    std::string token;  // from auth.login
-  };
+  // A user whose token, unless `login` is false, comes from auth.login.
   static User AddUser(const std::string& prefix, bool admin = false, bool login = true) {
-    User u;
-    u.account = Unique(prefix);
-    u.id = Ok(AdminCall("user.add", {{"account", u.account}, {"password", kUserPassword}, {"admin", admin}}))["userId"];
+    User u = AddAccount(prefix, {{"admin", admin}});
     if (login)
       u.token = Ok(Call("auth.login", {{"account", u.account}, {"password", kUserPassword}}, ""))["token"].get<std::string>();
     return u;
@@ -121,21 +71,7 @@ protected:
   static int64_t CreateRoom(const std::string& token, const std::string& name, bool isPublic = false) {
     return Ok(Call("room.create", {{"name", name}, {"isPublic", isPublic}}, token))["roomId"];
   }
-
-  static TempDir* dir_;
-  static DaemonProcess* daemon_;
-  static HttpClient* http_;
-  static std::string* secret_;
-  static std::string* admin_;
-  static int64_t adminId_;
 };
-
-TempDir* AuthTest::dir_ = nullptr;
-DaemonProcess* AuthTest::daemon_ = nullptr;
-HttpClient* AuthTest::http_ = nullptr;
-std::string* AuthTest::secret_ = nullptr;
-std::string* AuthTest::admin_ = nullptr;
-int64_t AuthTest::adminId_ = 0;
 
 // ---------------------------------------------------------------- auth.login
 

@@ -1,11 +1,8 @@
 // meeting.* against a real atriumd: scheduled and instant meetings, their rooms, members,
 // topics, PINs and invite codes, who may see and manage them, time-range listing and
 // paging, and the public invite-code lookup.
-#include "tests/rpc/Harness.hpp"
+#include "tests/rpc/DaemonSuite.hpp"
 
-#include "auth/TokenService.hpp"
-
-#include <glib.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -16,72 +13,16 @@ namespace {
 
 constexpr int64_t kMaxTime = 253402300799;  // 9999-12-31
 
-int64_t Now() { return g_get_real_time() / G_USEC_PER_SEC; }
-
-std::string Unique(const std::string& prefix) {
-  static int n = 0;
-  return prefix + "-" + std::to_string(++n);
-}
-
-std::string ParamOf(const json& reply) {
-  if (!reply.contains("error") || !reply["error"].contains("data")) return "";
-  return reply["error"]["data"].value("param", "");
-}
-
-struct User {
-  int64_t id = 0;
-  std::string account;
-  std::string token;
-};
-
 std::vector<int64_t> IdsOf(const json& meetings) {
   std::vector<int64_t> ids;
   for (const auto& m : meetings) ids.push_back(m["meetingId"]);
   return ids;
 }
 
-bool Contains(const std::vector<int64_t>& v, int64_t id) { return std::find(v.begin(), v.end(), id) != v.end(); }
-
-class MeetingsTest : public ::testing::Test {
+class MeetingsTest : public DaemonSuite {
 protected:
-  static void SetUpTestSuite() {
-    dir_ = new TempDir();
-    daemon_ = new DaemonProcess(dir_->path());
-    http_ = new HttpClient(daemon_->url());
-    secret_ = new std::string(auth::TokenService::LoadOrCreateSecret(daemon_->dataDir()));
-    json r = http_->Call("auth.login", {{"account", "admin"}, {"password", DaemonProcess::kAdminPassword}});
-    admin_ = new std::string(ResultOf(r)["token"].get<std::string>());
-  }
-  static void TearDownTestSuite() {
-    delete admin_;
-    delete secret_;
-    delete http_;
-    delete daemon_;
-    delete dir_;
-    admin_ = secret_ = nullptr;
-    http_ = nullptr;
-    daemon_ = nullptr;
-    dir_ = nullptr;
-  }
-
-  static json Call(const std::string& method, const json& params, const std::string& token) {
-    return http_->Call(method, params, token);
-  }
-  static json AdminCall(const std::string& method, const json& params = json::object()) {
-    return Call(method, params, *admin_);
-  }
-  static json Ok(const json& reply) { return ResultOf(reply); }
-
-  // A plain user with a token such as auth.login gives (signed with the daemon's secret,
-  // to save a password check).
-  static User AddUser(const std::string& prefix) {
-    User u;
-    u.account = Unique(prefix);
-    u.id = Ok(AdminCall("user.add", {{"account", u.account}, {"password", "user-password-1"}, {"name", prefix}}))["userId"];
-    auth::TokenService ts(*secret_, 86400);
-    u.token = ts.Issue(u.id, u.account, auth::Grants::ForUser(false));
-    return u;
-  }
+  // A plain user named after its prefix, with a minted token.
+  static User AddUser(const std::string& prefix) { return DaemonSuite::AddUser(prefix, {{"name", prefix}}); }
   // A meeting an hour from now, for an hour.
   static json Create(const User& owner, json params = json::object()) {
     if (!params.contains("name")) params["name"] = Unique("meeting");
@@ -92,19 +33,7 @@ protected:
   static json Get(int64_t meetingId) { return Ok(AdminCall("meeting.get", {{"meetingId", meetingId}}))["meeting"]; }
   static int64_t TotalMeetings() { return Ok(AdminCall("meeting.list", {{"all", true}, {"limit", 1}}))["total"]; }
   static int64_t TotalRooms() { return Ok(AdminCall("room.list", {{"limit", 1}}))["total"]; }
-
-  static TempDir* dir_;
-  static DaemonProcess* daemon_;
-  static HttpClient* http_;
-  static std::string* secret_;
-  static std::string* admin_;
 };
-
-TempDir* MeetingsTest::dir_ = nullptr;
-DaemonProcess* MeetingsTest::daemon_ = nullptr;
-HttpClient* MeetingsTest::http_ = nullptr;
-std::string* MeetingsTest::secret_ = nullptr;
-std::string* MeetingsTest::admin_ = nullptr;
 
 // ---------------------------------------------------------------- meeting.create
 

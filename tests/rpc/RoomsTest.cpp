@@ -1,11 +1,8 @@
 // room.* and room.members.* against a real atriumd: defaults and validation, who may see,
 // change and delete a room (owner, stranger, members by role, administrators), listing
 // and paging, room passwords and members.
-#include "tests/rpc/Harness.hpp"
+#include "tests/rpc/DaemonSuite.hpp"
 
-#include "auth/TokenService.hpp"
-
-#include <glib.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -14,64 +11,10 @@
 namespace atrium::test {
 namespace {
 
-int64_t Now() { return g_get_real_time() / G_USEC_PER_SEC; }
-
-std::string Unique(const std::string& prefix) {
-  static int n = 0;
-  return prefix + "-" + std::to_string(++n);
-}
-
-std::string ParamOf(const json& reply) {
-  if (!reply.contains("error") || !reply["error"].contains("data")) return "";
-  return reply["error"]["data"].value("param", "");
-}
-
-struct User {
-  int64_t id = 0;
-  std::string account;
-  std::string token;
-};
-
-class RoomsTest : public ::testing::Test {
+class RoomsTest : public DaemonSuite {
 protected:
-  static void SetUpTestSuite() {
-    dir_ = new TempDir();
-    daemon_ = new DaemonProcess(dir_->path());
-    http_ = new HttpClient(daemon_->url());
-    secret_ = new std::string(auth::TokenService::LoadOrCreateSecret(daemon_->dataDir()));
-    json r = http_->Call("auth.login", {{"account", "admin"}, {"password", DaemonProcess::kAdminPassword}});
-    admin_ = new std::string(ResultOf(r)["token"].get<std::string>());
-  }
-  static void TearDownTestSuite() {
-    delete admin_;
-    delete secret_;
-    delete http_;
-    delete daemon_;
-    delete dir_;
-    admin_ = secret_ = nullptr;
-    http_ = nullptr;
-    daemon_ = nullptr;
-    dir_ = nullptr;
-  }
-
-  static json Call(const std::string& method, const json& params, const std::string& token) {
-    return http_->Call(method, params, token);
-  }
-  static json AdminCall(const std::string& method, const json& params = json::object()) {
-    return Call(method, params, *admin_);
-  }
-  static json Ok(const json& reply) { return ResultOf(reply); }
-
-  // A plain user with a token such as auth.login gives (signed with the daemon's secret,
-  // to save a password check).
-  static User AddUser(const std::string& prefix) {
-    User u;
-    u.account = Unique(prefix);
-    u.id = Ok(AdminCall("user.add", {{"account", u.account}, {"password", "user-password-1"}, {"name", prefix}}))["userId"];
-    auth::TokenService ts(*secret_, 86400);
-    u.token = ts.Issue(u.id, u.account, auth::Grants::ForUser(false));
-    return u;
-  }
+  // A plain user named after its prefix, with a minted token.
+  static User AddUser(const std::string& prefix) { return DaemonSuite::AddUser(prefix, {{"name", prefix}}); }
   static int64_t CreateRoom(const User& owner, json params = json::object()) {
     if (!params.contains("name")) params["name"] = Unique("room");
     return Ok(Call("room.create", params, owner.token))["roomId"];
@@ -86,21 +29,7 @@ protected:
     for (const auto& room : r["rooms"]) ids.push_back(room["roomId"]);
     return ids;
   }
-
-  static TempDir* dir_;
-  static DaemonProcess* daemon_;
-  static HttpClient* http_;
-  static std::string* secret_;
-  static std::string* admin_;
 };
-
-TempDir* RoomsTest::dir_ = nullptr;
-DaemonProcess* RoomsTest::daemon_ = nullptr;
-HttpClient* RoomsTest::http_ = nullptr;
-std::string* RoomsTest::secret_ = nullptr;
-std::string* RoomsTest::admin_ = nullptr;
-
-bool Contains(const std::vector<int64_t>& v, int64_t id) { return std::find(v.begin(), v.end(), id) != v.end(); }
 
 // ---------------------------------------------------------------- room.create
 

@@ -1,11 +1,8 @@
 // user.* and org.* against a real atriumd: accounts, profiles, passwords, paging and
 // organisations, each with its refusals (bad params, missing rights, unknown ids,
 // conflicts).
-#include "tests/rpc/Harness.hpp"
+#include "tests/rpc/DaemonSuite.hpp"
 
-#include "auth/TokenService.hpp"
-
-#include <glib.h>
 #include <gtest/gtest.h>
 
 #include <regex>
@@ -14,87 +11,12 @@
 namespace atrium::test {
 namespace {
 
-constexpr const char* kPassword = "user-password-1";
-
-int64_t Now() { return g_get_real_time() / G_USEC_PER_SEC; }
-
-std::string Unique(const std::string& prefix) {
-  static int n = 0;
-  return prefix + "-" + std::to_string(++n);
-}
-
-std::string ParamOf(const json& reply) {
-  if (!reply.contains("error") || !reply["error"].contains("data")) return "";
-  return reply["error"]["data"].value("param", "");
-}
-
-struct User {
-  int64_t id = 0;
-  std::string account;
-  std::string token;
-};
-
-class UsersTest : public ::testing::Test {
+class UsersTest : public DaemonSuite {
 protected:
-  static void SetUpTestSuite() {
-    dir_ = new TempDir();
-    daemon_ = new DaemonProcess(dir_->path());
-    http_ = new HttpClient(daemon_->url());
-    secret_ = new std::string(auth::TokenService::LoadOrCreateSecret(daemon_->dataDir()));
-    json r = http_->Call("auth.login", {{"account", "admin"}, {"password", DaemonProcess::kAdminPassword}});
-    admin_ = new std::string(ResultOf(r)["token"].get<std::string>());
-    adminId_ = ResultOf(r)["user"]["userId"].get<int64_t>();
-  }
-  static void TearDownTestSuite() {
-    delete admin_;
-    delete secret_;
-    delete http_;
-    delete daemon_;
-    delete dir_;
-    admin_ = secret_ = nullptr;
-    http_ = nullptr;
-    daemon_ = nullptr;
-    dir_ = nullptr;
-  }
-
-  static json Call(const std::string& method, const json& params, const std::string& token) {
-    return http_->Call(method, params, token);
-  }
-  static json AdminCall(const std::string& method, const json& params = json::object()) {
-    return Call(method, params, *admin_);
-  }
-  static json Ok(const json& reply) { return ResultOf(reply); }
   static int Login(const std::string& account, const std::string& password) {
     return ErrorCodeOf(Call("auth.login", {{"account", account}, {"password", password}}, ""));
   }
-
-  // A user added by the administrator, with a token such as auth.login would give it
-  // (signed with the daemon's secret, to save a password check).
-  static User AddUser(const std::string& prefix, json extra = json::object()) {
-    User u;
-    u.account = Unique(prefix);
-    json params = {{"account", u.account}, {"password", kPassword}};
-    params.update(extra);
-    u.id = Ok(AdminCall("user.add", params))["userId"];
-    auth::TokenService ts(*secret_, 86400);
-    u.token = ts.Issue(u.id, u.account, auth::Grants::ForUser(extra.value("admin", false)));
-    return u;
-  }
-
-  static TempDir* dir_;
-  static DaemonProcess* daemon_;
-  static HttpClient* http_;
-  static std::string* secret_;
-  static std::string* admin_;
-  static int64_t adminId_;
 };
-
-TempDir* UsersTest::dir_ = nullptr;
-DaemonProcess* UsersTest::daemon_ = nullptr;
-HttpClient* UsersTest::http_ = nullptr;
-std::string* UsersTest::secret_ = nullptr;
-std::string* UsersTest::admin_ = nullptr;
-int64_t UsersTest::adminId_ = 0;
 
 // ---------------------------------------------------------------- user.add
 
@@ -131,7 +53,7 @@ TEST_F(UsersTest, AddCreatesAUserThatCanSignIn) {
 
 TEST_F(UsersTest, AddUsesDefaultsAndCanMakeAnAdministrator) {
   std::string account = Unique("plain");
-  int64_t id = Ok(AdminCall("user.add", {{"account", account}, {"password", kPassword}}))["userId"];
+  int64_t id = Ok(AdminCall("user.add", {{"account", account}, {"password", kUserPassword}}))["userId"];
   json u = Ok(AdminCall("user.get", {{"userId", id}}))["user"];
   EXPECT_EQ(u["name"], account);
   EXPECT_EQ(u["email"], "");
@@ -173,11 +95,11 @@ TEST_F(UsersTest, AddRefusesBadAccountNames) {
   std::string before = Ok(AdminCall("user.list", {{"limit", 500}})).dump();
   for (const auto& c : cases) {
     SCOPED_TRACE(c.name);
-    json r = AdminCall("user.add", {{"account", c.account}, {"password", kPassword}});
+    json r = AdminCall("user.add", {{"account", c.account}, {"password", kUserPassword}});
     EXPECT_EQ(ErrorCodeOf(r), -32602) << r.dump();
     EXPECT_EQ(ParamOf(r), "account");
   }
-  EXPECT_EQ(ErrorCodeOf(AdminCall("user.add", {{"password", kPassword}})), -32602);
+  EXPECT_EQ(ErrorCodeOf(AdminCall("user.add", {{"password", kUserPassword}})), -32602);
   EXPECT_EQ(Ok(AdminCall("user.list", {{"limit", 500}})).dump(), before);
 }
 
@@ -192,18 +114,18 @@ TEST_F(UsersTest, AddRefusesBadPasswordsAndFields) {
       {"PasswordEmpty", {{"account", Unique("p")}, {"password", ""}}, "password"},
       {"PasswordNumber", {{"account", Unique("p")}, {"password", 12345678}}, "password"},
       {"PasswordTooLong", {{"account", Unique("p")}, {"password", std::string(1025, 'p')}}, "password"},
-      {"NameEmpty", {{"account", Unique("p")}, {"password", kPassword}, {"name", ""}}, "name"},
-      {"NameTooLong", {{"account", Unique("p")}, {"password", kPassword}, {"name", std::string(129, 'n')}}, "name"},
-      {"NameControl", {{"account", Unique("p")}, {"password", kPassword}, {"name", "a\tb"}}, "name"},
-      {"NameNumber", {{"account", Unique("p")}, {"password", kPassword}, {"name", 1}}, "name"},
-      {"EmailNumber", {{"account", Unique("p")}, {"password", kPassword}, {"email", 1}}, "email"},
-      {"EmailTooLong", {{"account", Unique("p")}, {"password", kPassword}, {"email", std::string(257, 'e')}}, "email"},
-      {"PhoneTooLong", {{"account", Unique("p")}, {"password", kPassword}, {"phone", std::string(65, '1')}}, "phone"},
-      {"AdminString", {{"account", Unique("p")}, {"password", kPassword}, {"admin", "true"}}, "admin"},
-      {"AdminNumber", {{"account", Unique("p")}, {"password", kPassword}, {"admin", 1}}, "admin"},
-      {"OrgIdString", {{"account", Unique("p")}, {"password", kPassword}, {"orgId", "1"}}, "orgId"},
-      {"OrgIdZero", {{"account", Unique("p")}, {"password", kPassword}, {"orgId", 0}}, "orgId"},
-      {"OrgIdFraction", {{"account", Unique("p")}, {"password", kPassword}, {"orgId", 1.5}}, "orgId"},
+      {"NameEmpty", {{"account", Unique("p")}, {"password", kUserPassword}, {"name", ""}}, "name"},
+      {"NameTooLong", {{"account", Unique("p")}, {"password", kUserPassword}, {"name", std::string(129, 'n')}}, "name"},
+      {"NameControl", {{"account", Unique("p")}, {"password", kUserPassword}, {"name", "a\tb"}}, "name"},
+      {"NameNumber", {{"account", Unique("p")}, {"password", kUserPassword}, {"name", 1}}, "name"},
+      {"EmailNumber", {{"account", Unique("p")}, {"password", kUserPassword}, {"email", 1}}, "email"},
+      {"EmailTooLong", {{"account", Unique("p")}, {"password", kUserPassword}, {"email", std::string(257, 'e')}}, "email"},
+      {"PhoneTooLong", {{"account", Unique("p")}, {"password", kUserPassword}, {"phone", std::string(65, '1')}}, "phone"},
+      {"AdminString", {{"account", Unique("p")}, {"password", kUserPassword}, {"admin", "true"}}, "admin"},
+      {"AdminNumber", {{"account", Unique("p")}, {"password", kUserPassword}, {"admin", 1}}, "admin"},
+      {"OrgIdString", {{"account", Unique("p")}, {"password", kUserPassword}, {"orgId", "1"}}, "orgId"},
+      {"OrgIdZero", {{"account", Unique("p")}, {"password", kUserPassword}, {"orgId", 0}}, "orgId"},
+      {"OrgIdFraction", {{"account", Unique("p")}, {"password", kUserPassword}, {"orgId", 1.5}}, "orgId"},
   };
   std::string before = Ok(AdminCall("user.list", {{"limit", 500}})).dump();
   for (const auto& c : cases) {
@@ -221,18 +143,18 @@ TEST_F(UsersTest, AddRefusesDuplicatesUnknownOrganisationsAndPlainUsers) {
   EXPECT_EQ(ErrorCodeOf(dup), -32004);
   EXPECT_EQ(dup["error"]["data"]["account"], first.account);
   // The first user keeps its password.
-  EXPECT_EQ(Login(first.account, kPassword), 0);
+  EXPECT_EQ(Login(first.account, kUserPassword), 0);
   EXPECT_EQ(Login(first.account, "another-password"), -32005);
 
   std::string account = Unique("noorg");
-  json noOrg = AdminCall("user.add", {{"account", account}, {"password", kPassword}, {"orgId", 999999}});
+  json noOrg = AdminCall("user.add", {{"account", account}, {"password", kUserPassword}, {"orgId", 999999}});
   EXPECT_EQ(ErrorCodeOf(noOrg), -32003);
   EXPECT_EQ(noOrg["error"]["data"]["orgId"], 999999);
 
-  json byPlain = Call("user.add", {{"account", account}, {"password", kPassword}}, first.token);
+  json byPlain = Call("user.add", {{"account", account}, {"password", kUserPassword}}, first.token);
   EXPECT_EQ(ErrorCodeOf(byPlain), -32002);
-  EXPECT_EQ(ErrorCodeOf(Call("user.add", {{"account", account}, {"password", kPassword}}, "")), -32001);
-  EXPECT_EQ(Login(account, kPassword), -32005);  // nobody was created
+  EXPECT_EQ(ErrorCodeOf(Call("user.add", {{"account", account}, {"password", kUserPassword}}, "")), -32001);
+  EXPECT_EQ(Login(account, kUserPassword), -32005);  // nobody was created
 }
 
 // ---------------------------------------------------------------- user.get
@@ -316,7 +238,7 @@ TEST_F(UsersTest, AdministratorsModifyAnyoneIncludingRightsAndOrganisation) {
   // The token from before the promotion has no admin grant; a new sign-in has.
   EXPECT_EQ(ErrorCodeOf(Call("user.list", json::object(), u.token)), -32002);
   std::string adminToken =
-      Ok(Call("auth.login", {{"account", u.account}, {"password", kPassword}}, ""))["token"].get<std::string>();
+      Ok(Call("auth.login", {{"account", u.account}, {"password", kUserPassword}}, ""))["token"].get<std::string>();
   EXPECT_EQ(ErrorCodeOf(Call("user.list", json::object(), adminToken)), 0);
   Ok(AdminCall("user.modify", {{"userId", u.id}, {"admin", false}}));
   EXPECT_EQ(ErrorCodeOf(Call("user.list", json::object(), adminToken)), -32002);
@@ -364,11 +286,11 @@ TEST(UsersLastAdmin, TheLastAdministratorCannotDropItsRights) {
 
   // With a second administrator, the first may step down; then the second is the last.
   int64_t second = ResultOf(http.Call(
-      "user.add", {{"account", "second"}, {"password", kPassword}, {"admin", true}}, token))["userId"];
+      "user.add", {{"account", "second"}, {"password", kUserPassword}, {"admin", true}}, token))["userId"];
   EXPECT_EQ(ErrorCodeOf(http.Call("user.modify", {{"userId", adminId}, {"admin", false}}, token)), 0);
   EXPECT_EQ(ErrorCodeOf(http.Call("user.list", json::object(), token)), -32002);
   std::string secondToken =
-      ResultOf(http.Call("auth.login", {{"account", "second"}, {"password", kPassword}}))["token"];
+      ResultOf(http.Call("auth.login", {{"account", "second"}, {"password", kUserPassword}}))["token"];
   EXPECT_EQ(ErrorCodeOf(http.Call("user.modify", {{"userId", second}, {"admin", false}}, secondToken)), -32004);
 }
 
@@ -384,7 +306,7 @@ TEST_F(UsersTest, DeleteRemovesTheUserItsTokensAndMemberships) {
   json get = AdminCall("user.get", {{"userId", u.id}});
   EXPECT_EQ(ErrorCodeOf(get), -32003);
   EXPECT_EQ(get["error"]["data"]["userId"], u.id);
-  EXPECT_EQ(Login(u.account, kPassword), -32005);
+  EXPECT_EQ(Login(u.account, kUserPassword), -32005);
   json byToken = Call("room.list", json::object(), u.token);
   EXPECT_EQ(ErrorCodeOf(byToken), -32001);
   EXPECT_EQ(byToken["error"]["data"]["reason"], "invalid");
@@ -410,7 +332,7 @@ TEST_F(UsersTest, DeleteRefusals) {
   EXPECT_EQ(ErrorCodeOf(AdminCall("user.delete", json::object())), -32602);
   EXPECT_EQ(ErrorCodeOf(AdminCall("user.delete", {{"userId", "x"}})), -32602);
   EXPECT_EQ(ErrorCodeOf(AdminCall("user.delete", {{"userId", 0}})), -32602);
-  EXPECT_EQ(Login(victim.account, kPassword), 0);  // still there
+  EXPECT_EQ(Login(victim.account, kUserPassword), 0);  // still there
 }
 
 // ---------------------------------------------------------------- user.list
@@ -486,23 +408,23 @@ TEST_F(UsersTest, ChangePassword) {
   json wrong = Call("user.changePassword", {{"oldPassword", "not-my-password"}, {"newPassword", "brand-new-pw"}},
                     u.token);
   EXPECT_EQ(ErrorCodeOf(wrong), -32005);
-  EXPECT_EQ(Login(u.account, kPassword), 0);
+  EXPECT_EQ(Login(u.account, kUserPassword), 0);
   EXPECT_EQ(Login(u.account, "brand-new-pw"), -32005);
 
-  json shortNew = Call("user.changePassword", {{"oldPassword", kPassword}, {"newPassword", "short"}}, u.token);
+  json shortNew = Call("user.changePassword", {{"oldPassword", kUserPassword}, {"newPassword", "short"}}, u.token);
   EXPECT_EQ(ErrorCodeOf(shortNew), -32602);
   EXPECT_EQ(ParamOf(shortNew), "newPassword");
   EXPECT_EQ(ParamOf(Call("user.changePassword", {{"newPassword", "brand-new-pw"}}, u.token)), "oldPassword");
-  EXPECT_EQ(ParamOf(Call("user.changePassword", {{"oldPassword", kPassword}}, u.token)), "newPassword");
-  EXPECT_EQ(ParamOf(Call("user.changePassword", {{"oldPassword", kPassword}, {"newPassword", 12345678}}, u.token)),
+  EXPECT_EQ(ParamOf(Call("user.changePassword", {{"oldPassword", kUserPassword}}, u.token)), "newPassword");
+  EXPECT_EQ(ParamOf(Call("user.changePassword", {{"oldPassword", kUserPassword}, {"newPassword", 12345678}}, u.token)),
             "newPassword");
-  EXPECT_EQ(ErrorCodeOf(Call("user.changePassword", {{"oldPassword", kPassword}, {"newPassword", "brand-new-pw"}}, "")),
+  EXPECT_EQ(ErrorCodeOf(Call("user.changePassword", {{"oldPassword", kUserPassword}, {"newPassword", "brand-new-pw"}}, "")),
             -32001);
 
-  EXPECT_EQ(Ok(Call("user.changePassword", {{"oldPassword", kPassword}, {"newPassword", "brand-new-pw"}}, u.token)),
+  EXPECT_EQ(Ok(Call("user.changePassword", {{"oldPassword", kUserPassword}, {"newPassword", "brand-new-pw"}}, u.token)),
             json::object());
   EXPECT_EQ(Login(u.account, "brand-new-pw"), 0);
-  EXPECT_EQ(Login(u.account, kPassword), -32005);
+  EXPECT_EQ(Login(u.account, kUserPassword), -32005);
   // The token used stays valid.
   EXPECT_EQ(ErrorCodeOf(Call("user.get", json::object(), u.token)), 0);
 }
@@ -514,7 +436,7 @@ TEST_F(UsersTest, ResetPassword) {
   std::string pw = generated["password"];
   EXPECT_TRUE(std::regex_match(pw, std::regex("[2-9a-km-zA-HJ-NP-Z]{16}"))) << pw;
   EXPECT_EQ(Login(u.account, pw), 0);
-  EXPECT_EQ(Login(u.account, kPassword), -32005);
+  EXPECT_EQ(Login(u.account, kUserPassword), -32005);
 
   EXPECT_EQ(Ok(AdminCall("user.resetPassword", {{"userId", u.id}, {"newPassword", "chosen-by-admin"}})),
             json::object());
