@@ -8,6 +8,8 @@
 #include <gst/webrtc/webrtc.h>
 
 #include <algorithm>
+#include <map>
+#include <mutex>
 #include <atomic>
 #include <vector>
 
@@ -67,6 +69,12 @@ struct ReceiveCounter::Impl : std::enable_shared_from_this<Impl> {
   std::string streams;                        // main thread only
   std::vector<GRef<GstPad>> videoDepaySinks;  // main thread only
 
+  // Pads held by a blocking probe until the main thread links them; Release() lets them
+  // go before a teardown, which would otherwise wait for those streaming threads forever.
+  std::mutex blockMutex;
+  std::map<GstPad*, gulong> blocked;
+  bool closing = false;
+
   // Written by decoder streaming threads, read anywhere.
   std::atomic<uint64_t> frames{0}, audioBuffers{0}, maxGapUs{0}, keyframes{0};
   std::atomic<gint64> firstFrame{0}, lastFrame{0};
@@ -76,9 +84,12 @@ struct ReceiveCounter::Impl : std::enable_shared_from_this<Impl> {
     auto* self = static_cast<Impl*>(data);
     // Hold the first data on the pad until the main thread has linked a decoder: an
     // unlinked push would stop the stream (not-linked).
+    std::lock_guard<std::mutex> lock(self->blockMutex);
+    if (self->closing) return;
     gulong probe = gst_pad_add_probe(
         pad, GST_PAD_PROBE_TYPE_BLOCK_DOWNSTREAM,
         [](GstPad*, GstPadProbeInfo*, gpointer) { return GST_PAD_PROBE_OK; }, nullptr, nullptr);
+    self->blocked[pad] = probe;
     PostToMain([weak = self->weak_from_this(), pad = GRef<GstPad>(pad), probe] {
       if (auto s = weak.lock()) s->Attach(pad.get(), probe);
     });
@@ -118,6 +129,10 @@ struct ReceiveCounter::Impl : std::enable_shared_from_this<Impl> {
   }
 
   void Attach(GstPad* pad, gulong blockProbe) {
+    {
+      std::lock_guard<std::mutex> lock(blockMutex);
+      if (!blocked.erase(pad)) return;  // released for a teardown
+    }
     std::string enc = EncodingOf(pad);
     const Decoder* d = nullptr;
     for (const auto& c : kDecoders)
@@ -184,6 +199,13 @@ ReceiveCounter::ReceiveCounter(GstElement* pipeline, GstElement* webrtcbin)
   impl_->pipeline = GRef<GstElement>(pipeline);
   impl_->webrtcbin = GRef<GstElement>(webrtcbin);
   impl_->padAddedId = g_signal_connect(webrtcbin, "pad-added", G_CALLBACK(Impl::OnPadAdded), impl_.get());
+}
+
+void ReceiveCounter::Release() {
+  std::lock_guard<std::mutex> lock(impl_->blockMutex);
+  impl_->closing = true;
+  for (auto& [pad, probe] : impl_->blocked) gst_pad_remove_probe(pad, probe);
+  impl_->blocked.clear();
 }
 
 ReceiveCounter::~ReceiveCounter() {

@@ -30,6 +30,8 @@ public:
   // session turns it into a PLI (or FIR) to the sender. False when no video branch exists
   // yet. Main thread.
   bool RequestKeyframe();
+  // Lets go of pads still waiting for their decoder; call before the pipeline goes to NULL.
+  void Release();
   // Encoding names of the branches built so far ("VP8,OPUS"), in the order their first
   // packets arrived (not m-line order); main thread.
   std::string streams() const;

@@ -133,6 +133,7 @@ struct WebRtcClient::Impl : std::enable_shared_from_this<Impl> {
   // From the main thread, never from a webrtcbin callback: NULL joins webrtcbin's threads,
   // after which nothing reaches this object except the posts, which hold a weak_ptr.
   void Teardown() {
+    if (receiver) receiver->Release();
     gst_element_set_state(pipeline.get(), GST_STATE_NULL);
     if (busWatch) {
       GstBus* bus = gst_pipeline_get_bus(GST_PIPELINE(pipeline.get()));
