@@ -26,57 +26,8 @@ for f in "$atriumd" "$sfubench"; do
   [[ -x $f ]] || { echo "$f is missing: build first (or drop BENCH_BUILD=0)" >&2; exit 1; }
 done
 
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-base=http://127.0.0.1:$port
-tmp=$(mktemp -d /tmp/atrium-sfubench.XXXXXX)
-server_pid=
-load_pid=
-
-# stop PID: SIGTERM, up to 5 s to exit, then SIGKILL.
-stop() {
-  kill "$1" 2>/dev/null || return 0
-  for _ in $(seq 50); do
-    kill -0 "$1" 2>/dev/null || break
-    sleep 0.1
-  done
-  kill -9 "$1" 2>/dev/null || true
-  wait "$1" 2>/dev/null || true
-}
-# The server runs (a zombie, which kill -0 still finds, does not).
-server_alive() {
-  local state
-  state=$(awk '{ print $3 }' "/proc/$server_pid/stat" 2>/dev/null) && [[ $state != Z ]]
-}
-cleanup() {
-  [[ -z $load_pid ]] || stop "$load_pid"
-  [[ -z $server_pid ]] || stop "$server_pid"
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-cat >"$tmp/atrium.conf" <<EOF
-[server]
-listen=127.0.0.1:$port
-data-dir=$tmp/data
-EOF
-
-ATRIUM_ADMIN_PASSWORD=$(head -c 18 /dev/urandom | base64 | tr -d '/+=')
-export ATRIUM_ADMIN_PASSWORD
-# Its own session keeps a terminal's Ctrl-C away from it: the EXIT trap stops it.
-setsid "$atriumd" --config "$tmp/atrium.conf" --web-root data/web --ice-addresses 127.0.0.1 \
-  >"$tmp/atriumd.log" 2>&1 &
-server_pid=$!
-for _ in $(seq 100); do
-  curl -fsS "$base/healthz" >/dev/null 2>&1 && break
-  if ! server_alive; then
-    echo "atriumd exited:" >&2
-    cat "$tmp/atriumd.log" >&2
-    exit 1
-  fi
-  sleep 0.1
-done
-curl -fsS "$base/healthz" >/dev/null || { echo "atriumd did not answer /healthz" >&2; exit 1; }
+source bench/server.sh
+bench_start_server "$atriumd" "" --ice-addresses 127.0.0.1
 
 echo "host: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), $(uname -r)"
 echo "atriumd: $("$atriumd" --version 2>/dev/null | head -n 1) (pid $server_pid) at $base, GStreamer $(gst-launch-1.0 --gst-version 2>/dev/null | awk '{ print $NF }')"
@@ -104,13 +55,7 @@ if ! server_alive; then
   tail -n 20 "$tmp/atriumd.log" >&2
   exit 1
 fi
-awk -v hz="$(getconf CLK_TCK)" '
-  FILENAME ~ /stat$/ { cpu = ($14 + $15) / hz; start = $22 / hz }
-  FILENAME ~ /uptime$/ { up = $1 }
-  FILENAME ~ /status$/ && /^VmRSS/ { rss = $2 / 1024 }
-  FILENAME ~ /status$/ && /^VmHWM/ { hwm = $2 / 1024 }
-  END { printf "server: cpu %.1f s (user+sys) in %.0f s, rss %.1f MiB (peak %.1f MiB)\n", cpu, up - start, rss, hwm }
-' "/proc/$server_pid/stat" /proc/uptime "/proc/$server_pid/status"
+bench_report_server
 if ((rc != 0)); then
   echo "atrium-sfubench failed (exit $rc); last lines of the server's log:" >&2
   tail -n 20 "$tmp/atriumd.log" >&2

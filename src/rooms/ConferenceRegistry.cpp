@@ -9,6 +9,7 @@
 namespace atrium::rooms {
 
 ConferenceRegistry::~ConferenceRegistry() {
+  for (guint id : pendingCleanups_) g_source_remove(id);
   sessions_.clear();
   conferences_.clear();
 }
@@ -69,16 +70,20 @@ void ConferenceRegistry::ScheduleCleanup(int64_t roomId) {
   struct Job {
     ConferenceRegistry* self;
     int64_t roomId;
+    guint id = 0;
   };
-  g_idle_add_full(
+  auto* job = new Job{this, roomId};
+  job->id = g_idle_add_full(
       G_PRIORITY_DEFAULT,
       [](gpointer p) -> gboolean {
         auto* job = static_cast<Job*>(p);
+        job->self->pendingCleanups_.erase(job->id);
         auto it = job->self->conferences_.find(job->roomId);
         if (it != job->self->conferences_.end() && it->second->size() == 0) job->self->conferences_.erase(it);
         return G_SOURCE_REMOVE;
       },
-      new Job{this, roomId}, [](gpointer p) { delete static_cast<Job*>(p); });
+      job, [](gpointer p) { delete static_cast<Job*>(p); });
+  pendingCleanups_.insert(job->id);
 }
 
 }  // namespace atrium::rooms

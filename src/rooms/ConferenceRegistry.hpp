@@ -9,7 +9,10 @@
 
 #include <cstdint>
 #include <map>
+#include <glib.h>
+
 #include <memory>
+#include <set>
 #include <string>
 
 namespace atrium::rooms {
@@ -47,6 +50,7 @@ private:
   media::IceConfig ice_;
   std::map<int64_t, std::unique_ptr<Conference>> conferences_;
   std::map<uint64_t, Membership> sessions_;
+  std::set<guint> pendingCleanups_;  // idle sources that may still run
 };
 
 }  // namespace atrium::rooms

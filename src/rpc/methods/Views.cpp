@@ -59,23 +59,23 @@ json Meeting(const store::Meeting& m, const rooms::ConferenceRegistry& live, int
   json topics = json::parse(m.topics, nullptr, false);
   if (!topics.is_array()) topics = json::array();
   json j = {{"meetingId", m.id},
-          {"roomId", m.roomId},
-          {"ownerId", OptId(m.ownerId)},
-          {"name", m.name},
-          {"description", m.description},
-          {"type", m.type},
-          {"definition", m.definition},
-          {"startTime", m.startTime},
-          {"endTime", m.endTime},
-          {"hasPin", m.pinHash.has_value()},
-          {"inviteCode", m.inviteCode},
-          {"topics", topics},
-          {"instant", m.instant},
-          {"status", MeetingStatus(m, now)},
-          {"live", live.IsLive(m.roomId) && MeetingStatus(m, now) == "started"},
-          {"members", members},
-          {"createdAt", m.createdAt},
-          {"updatedAt", m.updatedAt}};
+            {"roomId", m.roomId},
+            {"ownerId", OptId(m.ownerId)},
+            {"name", m.name},
+            {"description", m.description},
+            {"type", m.type},
+            {"definition", m.definition},
+            {"startTime", m.startTime},
+            {"endTime", m.endTime},
+            {"hasPin", m.pinHash.has_value()},
+            {"inviteCode", m.inviteCode},
+            {"topics", topics},
+            {"instant", m.instant},
+            {"status", MeetingStatus(m, now)},
+            {"live", live.IsLive(m.roomId) && MeetingStatus(m, now) == "started"},
+            {"members", members},
+            {"createdAt", m.createdAt},
+            {"updatedAt", m.updatedAt}};
   if (!full) {
     j.erase("inviteCode");
     j.erase("members");
