@@ -4,6 +4,9 @@
 #include <glib/gstdio.h>
 #include <gtest/gtest.h>
 #include <sqlite3.h>
+#include <sys/prctl.h>
+
+#include <csignal>
 
 #include <fstream>
 #include <sstream>
@@ -94,6 +97,9 @@ void DaemonProcess::Start() {
     else
       g_subprocess_launcher_setenv(launcher.get(), k.c_str(), v.c_str(), TRUE);
   }
+  // A test killed by its timeout takes its daemon with it.
+  g_subprocess_launcher_set_child_setup(
+      launcher.get(), [](gpointer) { prctl(PR_SET_PDEATHSIG, SIGTERM); }, nullptr, nullptr);
   g_subprocess_launcher_set_stderr_file_path(launcher.get(), log.c_str());
   g_subprocess_launcher_set_stdout_file_path(launcher.get(), (dataDir_ + "/atriumd.out").c_str());
   GError* err = nullptr;
