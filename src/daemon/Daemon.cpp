@@ -40,8 +40,8 @@ Daemon::Daemon(Config config) : config_(std::move(config)) {
   limits.maxDepth = int(config_.maxJsonDepth);
   dispatcher_ = std::make_unique<rpc::Dispatcher>(limits, metrics_);
   server_ = std::make_unique<rpc::Server>(config_, *dispatcher_, metrics_);
-  services_ = std::unique_ptr<rpc::Services>(new rpc::Services{config_, *db_, *tokens_, *signer_, conferences_,
-                                                                metrics_, store::Now(), nullptr});
+  services_ = std::make_unique<rpc::Services>(config_, *db_, *tokens_, *signer_, conferences_, metrics_, store::Now(),
+                                              nullptr);
   services_->sessionCount = [this] { return server_->sessionCount(); };
   // A closed connection leaves its conference: its peers close and the room hears it.
   server_->OnSessionClosed([this](rpc::Session& session) { conferences_.LeaveSession(session.id()); });

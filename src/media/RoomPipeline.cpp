@@ -10,7 +10,6 @@
 
 #include <atomic>
 #include <cstring>
-#include <mutex>
 
 #define GST_CAT_DEFAULT atrium_media_debug
 
@@ -62,41 +61,32 @@ namespace {
 using Job = std::function<void(RoomPipeline&)>;
 
 // Runs `job` on the control thread if the peer still exists then.
+struct PostedJob {
+  std::shared_ptr<RoomPipeline::Handle> h;
+  Job job;
+
+  static gboolean Run(gpointer p) {
+    auto* posted = static_cast<PostedJob*>(p);
+    if (posted->h->alive) {
+      try {
+        posted->job(*posted->h->room);
+      } catch (const std::exception& e) {
+        GST_ERROR("posted job failed [peer:%s what:%s]", posted->h->peerId.c_str(), e.what());
+      }
+    }
+    return G_SOURCE_REMOVE;
+  }
+  static void Free(gpointer p) { delete static_cast<PostedJob*>(p); }
+};
+
 void Post(const std::shared_ptr<RoomPipeline::Handle>& h, Job job) {
-  struct Posted {
-    std::shared_ptr<RoomPipeline::Handle> h;
-    Job job;
-  };
-  g_main_context_invoke_full(
-      nullptr, G_PRIORITY_DEFAULT,
-      [](gpointer p) -> gboolean {
-        auto* posted = static_cast<Posted*>(p);
-        if (posted->h->alive) {
-          try {
-            posted->job(*posted->h->room);
-          } catch (const std::exception& e) {
-            GST_ERROR("posted job failed [peer:%s what:%s]", posted->h->peerId.c_str(), e.what());
-          }
-        }
-        return G_SOURCE_REMOVE;
-      },
-      new Posted{h, std::move(job)}, [](gpointer p) { delete static_cast<Posted*>(p); });
+  g_main_context_invoke_full(nullptr, G_PRIORITY_DEFAULT, PostedJob::Run, new PostedJob{h, std::move(job)},
+                             PostedJob::Free);
 }
 
 // Like Post, after `delayMs`.
 void PostLater(const std::shared_ptr<RoomPipeline::Handle>& h, guint delayMs, Job job) {
-  struct Posted {
-    std::shared_ptr<RoomPipeline::Handle> h;
-    Job job;
-  };
-  g_timeout_add_full(
-      G_PRIORITY_DEFAULT, delayMs,
-      [](gpointer p) -> gboolean {
-        auto* posted = static_cast<Posted*>(p);
-        if (posted->h->alive) posted->job(*posted->h->room);
-        return G_SOURCE_REMOVE;
-      },
-      new Posted{h, std::move(job)}, [](gpointer p) { delete static_cast<Posted*>(p); });
+  g_timeout_add_full(G_PRIORITY_DEFAULT, delayMs, PostedJob::Run, new PostedJob{h, std::move(job)}, PostedJob::Free);
 }
 
 void FreeHandleRef(gpointer data, GClosure*) { delete static_cast<std::shared_ptr<RoomPipeline::Handle>*>(data); }
@@ -629,11 +619,6 @@ void RoomPipeline::RequestKeyframe(const std::string& publisherId) {
     gst_pad_push_event(sink, gst_video_event_new_upstream_force_key_unit(GST_CLOCK_TIME_NONE, TRUE, 0));
     gst_object_unref(sink);
   }
-}
-
-bool RoomPipeline::IsPublisher(const std::string& peerId) const {
-  auto it = peers_.find(peerId);
-  return it != peers_.end() && it->second->publisher;
 }
 
 std::vector<std::string> RoomPipeline::SubscribersOf(const std::string& publisherId) const {

@@ -51,7 +51,6 @@ public:
   void ReportFailure(const std::string& peerId, const std::string& reason);
 
   bool Has(const std::string& peerId) const { return peers_.count(peerId) != 0; }
-  bool IsPublisher(const std::string& peerId) const;
   std::vector<std::string> SubscribersOf(const std::string& publisherId) const;
   std::vector<std::string> TrackKinds(const std::string& publisherId) const;
   size_t peerCount() const { return peers_.size(); }

@@ -188,10 +188,14 @@ void Conference::RemovePlay(const std::string& playId) {
   plays_.erase(it);
 }
 
+std::string Conference::OwnerOf(const std::string& peerId) const {
+  if (auto s = streams_.find(peerId); s != streams_.end()) return s->second.participantId;
+  if (auto p = plays_.find(peerId); p != plays_.end()) return p->second.participantId;
+  return {};
+}
+
 void Conference::OnPeerCandidate(const std::string& peerId, unsigned mline, const std::string& candidate) {
-  std::string owner;
-  if (auto s = streams_.find(peerId); s != streams_.end()) owner = s->second.participantId;
-  if (auto p = plays_.find(peerId); p != plays_.end()) owner = p->second.participantId;
+  std::string owner = OwnerOf(peerId);
   auto it = participants_.find(owner);
   if (it == participants_.end() || !it->second.notify) return;
   it->second.notify("media.candidate", {{"id", peerId}, {"candidate", candidate}, {"sdpMLineIndex", mline}});
@@ -200,9 +204,7 @@ void Conference::OnPeerCandidate(const std::string& peerId, unsigned mline, cons
 // ICE/DTLS failure means the participant is gone; a broken forwarding branch only ends
 // that play.
 void Conference::OnPeerFailed(const std::string& peerId, const std::string& reason) {
-  std::string owner;
-  if (auto s = streams_.find(peerId); s != streams_.end()) owner = s->second.participantId;
-  if (auto p = plays_.find(peerId); p != plays_.end()) owner = p->second.participantId;
+  std::string owner = OwnerOf(peerId);
   GST_WARNING("peer failed [room:%" G_GINT64_FORMAT " peer:%s participant:%s reason:%s]", roomId_, peerId.c_str(),
               owner.c_str(), reason.c_str());
   if (owner.empty()) return;

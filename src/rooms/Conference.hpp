@@ -81,6 +81,8 @@ public:
 
 private:
   Participant& Require(const std::string& participantId);
+  // The participant that publishes or plays this peer ("" if none).
+  std::string OwnerOf(const std::string& peerId) const;
   void RemoveStream(const std::string& streamId, bool announce);
   void RemovePlay(const std::string& playId);
   std::string NewId(const char* prefix);

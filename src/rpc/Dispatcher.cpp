@@ -120,11 +120,13 @@ void Dispatcher::HandleOne(const json& request, const std::shared_ptr<Session>& 
   // and is answered with a null id, as the specification says.
   json id = nullptr;
   bool isNotification = true;
+  bool idValid = true;
   if (request.is_object()) {
     auto it = request.find("id");
     if (it != request.end()) {
       isNotification = false;
-      if (it->is_string() || it->is_number() || it->is_null()) id = *it;
+      idValid = it->is_string() || it->is_number() || it->is_null();
+      if (idValid) id = *it;
     }
   }
   auto invalid = [&](const char* why) {
@@ -132,9 +134,7 @@ void Dispatcher::HandleOne(const json& request, const std::shared_ptr<Session>& 
     reply(ErrorReply(id, int(ErrorCode::InvalidRequest), std::string("invalid request: ") + why));
   };
   if (!request.is_object()) return invalid("not an object");
-  auto idIt = request.find("id");
-  if (idIt != request.end() && !(idIt->is_string() || idIt->is_number() || idIt->is_null()))
-    return invalid("id must be a string, a number or null");
+  if (!idValid) return invalid("id must be a string, a number or null");
   auto ver = request.find("jsonrpc");
   if (ver == request.end() || *ver != "2.0") return invalid("jsonrpc must be \"2.0\"");
   auto m = request.find("method");

@@ -188,4 +188,20 @@ async function waitFor(fn, ms, everyMs = 250) {
   }
 }
 
-module.exports = { REPO, ADMIN_PASSWORD, Checks, Daemon, launchChromium, openClientPage, waitFor, sleep, log, elapsed };
+// The end of every test: close the browser, stop the server (checking it exits cleanly),
+// keep its log when something failed, print the pass/fail line and set the exit code.
+async function finish(checks, { browser, daemon, ok }) {
+  if (browser) await browser.close();
+  if (daemon) {
+    const e = await daemon.stop();
+    checks.check(e.code === 0, 'atriumd stops cleanly on SIGTERM', JSON.stringify(e));
+    const problems = daemon.problems();
+    if (problems.length) log(`${problems.length} WARN/ERROR lines in the server log, first ones:\n  ` + problems.slice(0, 15).join('\n  '));
+    if (checks.failed === 0 && ok && process.env.KEEP !== '1') daemon.cleanup();
+    else log(`server log kept: ${daemon.logPath}`);
+  }
+  console.log(`node: ${checks.passed} passed, ${checks.failed} failed`);
+  process.exitCode = checks.failed ? 1 : 0;
+}
+
+module.exports = { REPO, ADMIN_PASSWORD, Checks, Daemon, launchChromium, openClientPage, waitFor, sleep, log, elapsed, finish };

@@ -9,7 +9,7 @@
 const { spawn } = require('node:child_process');
 const path = require('node:path');
 const readline = require('node:readline');
-const { Checks, Daemon, launchChromium, openClientPage, waitFor, log } = require('../browser/lib.js');
+const { Checks, Daemon, launchChromium, openClientPage, waitFor, log, finish } = require('../browser/lib.js');
 
 const MEDIA_TIMEOUT_MS = 20000;
 const MIN_FRAMES = 30;
@@ -132,18 +132,8 @@ async function main() {
     checks.fail('test ran to the end', e.stack || String(e));
   } finally {
     if (peer && peer.proc.exitCode === null) peer.proc.kill('SIGKILL');
-    if (browser) await browser.close();
-    if (daemon) {
-      const e = await daemon.stop();
-      checks.check(e.code === 0, 'atriumd stops cleanly on SIGTERM', JSON.stringify(e));
-      const problems = daemon.problems();
-      if (problems.length) log(`${problems.length} WARN/ERROR lines in the server log, first ones:\n  ` + problems.slice(0, 15).join('\n  '));
-      if (checks.failed === 0 && ok && process.env.KEEP !== '1') daemon.cleanup();
-      else log(`server log kept: ${daemon.logPath}`);
-    }
+    await finish(checks, { browser, daemon, ok });
   }
-  console.log(`node: ${checks.passed} passed, ${checks.failed} failed`);
-  process.exitCode = checks.failed ? 1 : 0;
 }
 
 main();

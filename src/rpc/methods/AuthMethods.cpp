@@ -42,13 +42,7 @@ void RegisterAuthMethods(Dispatcher& d, Services& s) {
   // exists and the token was not revoked, and narrows admin to what the user is now.
   d.SetAuthenticator(
       [&s](const std::string& token) { return IdentityOf(s.tokens.Verify(token)); },
-      [&s](Identity& id) {
-        auto u = store::Users(s.db).Find(id.userId);
-        if (!u) throw AppError(ErrorCode::Unauthenticated, "the token's user no longer exists", {{"reason", "invalid"}});
-        if (store::RevokedTokens(s.db).IsRevoked(id.jti))
-          throw AppError(ErrorCode::Unauthenticated, "token revoked", {{"reason", "revoked"}});
-        id.grants.admin = id.tokenAdmin && u->admin;
-      });
+      [&s](Identity& id) { views::CheckIdentity(s, id); });
 
   d.Add("auth.login", Access::Public, [&s](Call& c) {
     std::string account = c.params.str("account", 256);
@@ -68,13 +62,9 @@ void RegisterAuthMethods(Dispatcher& d, Services& s) {
   d.Add("auth.resume", Access::Public, [&s](Call& c) {
     std::string token = c.params.str("token", 16384);
     Identity id = IdentityOf(s.tokens.Verify(token));
-    auto u = store::Users(s.db).Find(id.userId);
-    if (!u) throw AppError(ErrorCode::Unauthenticated, "the token's user no longer exists", {{"reason", "invalid"}});
-    if (store::RevokedTokens(s.db).IsRevoked(id.jti))
-      throw AppError(ErrorCode::Unauthenticated, "token revoked", {{"reason", "revoked"}});
-    if (!u->admin) id.grants.admin = false;
+    store::User u = views::CheckIdentity(s, id);
     if (c.session.kind() == Session::Kind::WebSocket) c.session.identity = id;
-    return json{{"user", views::User(*u)}, {"expiresAt", id.expiresAt}, {"grants", id.grants.ToJson()}};
+    return json{{"user", views::User(u)}, {"expiresAt", id.expiresAt}, {"grants", id.grants.ToJson()}};
   });
 
   d.Add("auth.logout", Access::User, [&s](Call& c) {

@@ -6,7 +6,6 @@
 #include "rpc/Services.hpp"
 #include "rpc/methods/Views.hpp"
 #include "store/Meetings.hpp"
-#include "store/RevokedTokens.hpp"
 #include "store/Rooms.hpp"
 #include "store/Users.hpp"
 
@@ -37,12 +36,12 @@ std::pair<rooms::Conference*, std::string> Joined(Services& s, const Call& c) {
 const Identity* CallerIdentity(Services& s, const Call& c) {
   auto& id = c.session.identity;
   if (!id || id->expiresAt <= store::Now()) return nullptr;
-  auto u = store::Users(s.db).Find(id->userId);
-  if (!u || store::RevokedTokens(s.db).IsRevoked(id->jti)) {
+  try {
+    views::CheckIdentity(s, *id);
+  } catch (const AppError&) {
     c.session.identity.reset();
     return nullptr;
   }
-  id->grants.admin = id->tokenAdmin && u->admin;
   return &*id;
 }
 

@@ -1,6 +1,7 @@
 #include "rpc/methods/Views.hpp"
 
 #include "store/Meetings.hpp"
+#include "store/RevokedTokens.hpp"
 #include "store/Rooms.hpp"
 #include "store/Users.hpp"
 
@@ -102,6 +103,15 @@ std::string NewPassword(const Params& p, const char* key) {
   std::string pw = p.str(key, 1024);
   if (pw.size() < 8) Params::Fail(key, "a password of 8..1024 bytes");
   return pw;
+}
+
+store::User CheckIdentity(Services& s, Identity& id) {
+  auto u = store::Users(s.db).Find(id.userId);
+  if (!u) throw AppError(ErrorCode::Unauthenticated, "the token's user no longer exists", {{"reason", "invalid"}});
+  if (store::RevokedTokens(s.db).IsRevoked(id.jti))
+    throw AppError(ErrorCode::Unauthenticated, "token revoked", {{"reason", "revoked"}});
+  id.grants.admin = id.tokenAdmin && u->admin;
+  return *u;
 }
 
 store::Room RoomOr404(Services& s, int64_t roomId) {

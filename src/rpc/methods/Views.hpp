@@ -35,6 +35,11 @@ std::string Account(const Params& p, const char* key);
 // Passwords: 8..1024 bytes, anything else allowed (NUL too).
 std::string NewPassword(const Params& p, const char* key);
 
+// The one re-check of a verified token, before each authenticated call: its user still
+// exists and it was not revoked; admin is what the token grants and the user is now.
+// Returns the user; throws Unauthenticated.
+store::User CheckIdentity(Services& s, Identity& id);
+
 store::Room RoomOr404(Services& s, int64_t roomId);
 store::User UserOr404(Services& s, int64_t userId);
 store::Meeting MeetingOr404(Services& s, int64_t meetingId);
