@@ -43,6 +43,9 @@ Daemon::Daemon(Config config) : config_(std::move(config)) {
   services_ = std::make_unique<rpc::Services>(config_, *db_, *tokens_, *signer_, conferences_, metrics_, store::Now(),
                                               nullptr);
   services_->sessionCount = [this] { return server_->sessionCount(); };
+  services_->addRoute = [this](const std::string& prefix, rpc::HttpRoute route) {
+    server_->AddRoute(prefix, std::move(route));
+  };
   // A closed connection leaves its conference: its peers close and the room hears it.
   server_->OnSessionClosed([this](rpc::Session& session) { conferences_.LeaveSession(session.id()); });
   rpc::RegisterAll(*dispatcher_, *services_);

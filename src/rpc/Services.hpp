@@ -7,6 +7,7 @@
 #include "core/Config.hpp"
 #include "rooms/ConferenceRegistry.hpp"
 #include "rpc/Dispatcher.hpp"
+#include "rpc/HttpRoutes.hpp"
 #include "rpc/Metrics.hpp"
 #include "store/Database.hpp"
 
@@ -23,6 +24,8 @@ struct Services {
   Metrics& metrics;
   int64_t startedAt = 0;
   std::function<size_t()> sessionCount;
+  // Adds a plain HTTP endpoint (see HttpRoutes.hpp); set by the daemon before Register*.
+  std::function<void(const std::string& prefix, HttpRoute route)> addRoute;
 };
 
 void RegisterServerMethods(Dispatcher& d, Services& s);
