@@ -33,6 +33,8 @@ Daemon::Daemon(Config config) : config_(std::move(config)) {
   ice.turnServer = config_.turnServer;
   ice.publicAddress = config_.publicAddress;
   conferences_.SetIce(ice);
+  conferences_.SetLinkThresholds(
+      {int(config_.statsInterval), int(config_.slowLinkLoss), int(config_.slowLinkRtt)});
 
   rpc::Dispatcher::Limits limits;
   limits.maxMessageBytes = size_t(config_.maxMessageBytes);

@@ -9,8 +9,11 @@
 #include <gst/video/video.h>
 #include <gst/webrtc/webrtc.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstring>
+#include <mutex>
+#include <optional>
 
 #define GST_CAT_DEFAULT atrium_media_debug
 
@@ -31,6 +34,7 @@ struct RoomPipeline::Track {
   GstElement* tee = nullptr;
   std::atomic<gint64> lastKeyframeRequest{0};
   std::atomic<bool> keyframeDeferred{false};  // a request came too soon: one is sent later
+  std::atomic<bool> enabled{true};            // false: moderation drops its buffers
   std::shared_ptr<Handle> handle;             // the publisher's
 };
 
@@ -225,6 +229,11 @@ GstPadProbeReturn KeyframeLimitProbe(GstPad*, GstPadProbeInfo* info, gpointer da
   return GST_PAD_PROBE_DROP;
 }
 
+// Moderation: a disabled track's buffers stop here, before the tee and everything on it.
+GstPadProbeReturn TrackEnabledProbe(GstPad*, GstPadProbeInfo*, gpointer data) {
+  return static_cast<RoomPipeline::Track*>(data)->enabled.load() ? GST_PAD_PROBE_OK : GST_PAD_PROBE_DROP;
+}
+
 }  // namespace
 
 RoomPipeline::RoomPipeline(const std::string& name, IceConfig ice, Listener& listener)
@@ -332,6 +341,8 @@ void RoomPipeline::Publish(const std::string& peerId, const std::string& sdp, An
     gst_element_sync_state_with_parent(t->tee);
     GstPad* sink = gst_element_get_static_pad(t->tee, "sink");
     gst_pad_add_probe(sink, GST_PAD_PROBE_TYPE_EVENT_UPSTREAM, KeyframeLimitProbe, t.get(), nullptr);
+    gst_pad_add_probe(sink, GstPadProbeType(GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST),
+                      TrackEnabledProbe, t.get(), nullptr);
     gst_object_unref(sink);
   }
   // pad-added comes from a streaming thread, audio and video concurrently: it only reads
@@ -658,6 +669,143 @@ void RoomPipeline::OnBusError(GstMessage* msg) {
       if (peers_.count(id)) listener_.OnPeerFailed(id, reason);
       return;
     }
+  }
+}
+
+}  // namespace atrium::media
+
+namespace atrium::media {
+
+void RoomPipeline::SetTrackEnabled(const std::string& publisherId, const std::string& kind, bool enabled) {
+  auto it = peers_.find(publisherId);
+  if (it == peers_.end() || !it->second->publisher) return;
+  bool wakeVideo = false;
+  for (auto& t : it->second->tracks) {
+    if (t->kind != kind) continue;
+    bool was = t->enabled.exchange(enabled);
+    wakeVideo = wakeVideo || (enabled && !was && kind == "video");
+  }
+  GST_INFO("track %s [room:%s peer:%s kind:%s]", enabled ? "enabled" : "disabled", name_.c_str(), publisherId.c_str(),
+           kind.c_str());
+  // Subscribers lost their reference frames while the video was dropped.
+  if (wakeVideo) RequestKeyframe(publisherId);
+}
+
+namespace {
+
+// A numeric field of a stats structure, whatever integer or double type this GStreamer
+// version gives it.
+std::optional<double> StatNumber(const GstStructure* s, const char* field) {
+  const GValue* v = gst_structure_get_value(s, field);
+  if (!v) return std::nullopt;
+  if (G_VALUE_HOLDS_DOUBLE(v)) return g_value_get_double(v);
+  if (G_VALUE_HOLDS_INT(v)) return double(g_value_get_int(v));
+  if (G_VALUE_HOLDS_UINT(v)) return double(g_value_get_uint(v));
+  if (G_VALUE_HOLDS_INT64(v)) return double(g_value_get_int64(v));
+  if (G_VALUE_HOLDS_UINT64(v)) return double(g_value_get_uint64(v));
+  return std::nullopt;
+}
+
+// Folds one get-stats reply (a structure of structures, one per stats object) into `out`.
+void ReadStats(const GstStructure* reply, RoomPipeline::TrackStats& out) {
+  gint n = gst_structure_n_fields(reply);
+  for (gint i = 0; i < n; ++i) {
+    const GValue* v = gst_structure_get_value(reply, gst_structure_nth_field_name(reply, i));
+    if (!v || !GST_VALUE_HOLDS_STRUCTURE(v)) continue;
+    const GstStructure* s = gst_value_get_structure(v);
+    GstWebRTCStatsType type;
+    if (!gst_structure_get(s, "type", GST_TYPE_WEBRTC_STATS_TYPE, &type, nullptr)) continue;
+    switch (type) {
+      case GST_WEBRTC_STATS_INBOUND_RTP:
+        out.bytes += uint64_t(StatNumber(s, "bytes-received").value_or(0));
+        out.packets += uint64_t(StatNumber(s, "packets-received").value_or(0));
+        out.packetsLost += int64_t(StatNumber(s, "packets-lost").value_or(0));
+        break;
+      case GST_WEBRTC_STATS_OUTBOUND_RTP:
+        out.bytes += uint64_t(StatNumber(s, "bytes-sent").value_or(0));
+        out.packets += uint64_t(StatNumber(s, "packets-sent").value_or(0));
+        break;
+      case GST_WEBRTC_STATS_REMOTE_INBOUND_RTP:
+        out.packetsLost += int64_t(StatNumber(s, "packets-lost").value_or(0));
+        if (auto f = StatNumber(s, "fraction-lost")) out.fractionLost = std::max(out.fractionLost, *f);
+        if (auto r = StatNumber(s, "round-trip-time"); r && *r > 0) out.rtt = std::max(out.rtt, *r);
+        break;
+      case GST_WEBRTC_STATS_REMOTE_OUTBOUND_RTP:
+        if (auto r = StatNumber(s, "round-trip-time"); r && *r > 0) out.rtt = std::max(out.rtt, *r);
+        break;
+      default:
+        break;
+    }
+  }
+}
+
+}  // namespace
+
+void RoomPipeline::GetStats(const std::string& peerId, StatsDone done) {
+  auto it = peers_.find(peerId);
+  if (it == peers_.end()) return;
+  Peer& peer = *it->second;
+  // One get-stats per track, on the webrtcbin pad that carries it.
+  struct Collect {
+    std::shared_ptr<Handle> handle;
+    StatsDone done;
+    std::mutex mutex;
+    std::vector<TrackStats> stats;
+    size_t pending = 0;
+  };
+  auto collect = std::make_shared<Collect>();
+  collect->handle = peer.handle;
+  collect->done = std::move(done);
+  std::vector<std::pair<GstPad*, size_t>> pads;
+  auto addPad = [&](GstPad* pad, const std::string& kind) {
+    if (!pad) return;
+    TrackStats t;
+    t.kind = kind;
+    t.inbound = peer.publisher;
+    collect->stats.push_back(t);
+    pads.emplace_back(pad, collect->stats.size() - 1);
+  };
+  if (peer.publisher) {
+    for (auto& t : peer.tracks) {
+      GstPad* sink = gst_element_get_static_pad(t->tee, "sink");
+      addPad(gst_pad_get_peer(sink), t->kind);
+      gst_object_unref(sink);
+    }
+  } else {
+    for (auto& b : peer.branches) {
+      GstPad* src = gst_element_get_static_pad(b->bin, "src");
+      addPad(gst_pad_get_peer(src), b->track->kind);
+      gst_object_unref(src);
+    }
+  }
+  collect->pending = pads.size();
+  if (pads.empty()) {
+    Post(collect->handle, [collect](RoomPipeline&) { collect->done({}); });
+    return;
+  }
+  struct One {
+    std::shared_ptr<Collect> collect;
+    size_t index;
+  };
+  for (auto& [pad, index] : pads) {
+    GstPromise* promise = gst_promise_new_with_change_func(
+        [](GstPromise* p, gpointer data) {
+          auto* one = static_cast<One*>(data);
+          auto& c = *one->collect;
+          bool last = false;
+          {
+            std::lock_guard<std::mutex> lock(c.mutex);
+            const GstStructure* reply =
+                gst_promise_wait(p) == GST_PROMISE_RESULT_REPLIED ? gst_promise_get_reply(p) : nullptr;
+            if (reply) ReadStats(reply, c.stats[one->index]);
+            last = --c.pending == 0;
+          }
+          gst_promise_unref(p);
+          if (last) Post(c.handle, [collect = one->collect](RoomPipeline&) { collect->done(collect->stats); });
+        },
+        new One{collect, index}, [](gpointer data) { delete static_cast<One*>(data); });
+    g_signal_emit_by_name(peer.webrtc, "get-stats", pad, promise);
+    gst_object_unref(pad);
   }
 }
 

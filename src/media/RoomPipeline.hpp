@@ -44,6 +44,22 @@ public:
   void AddRemoteCandidate(const std::string& peerId, unsigned mline, const std::string& candidate);
   // Asks the publisher for a keyframe on each video track (rate-limited per track).
   void RequestKeyframe(const std::string& publisherId);
+  // Moderation: while a kind ("audio"/"video") is disabled, the publisher's buffers of
+  // that kind are dropped before its tee, so no subscriber, recorder or mixer gets them.
+  // Re-enabling video asks the publisher for a keyframe. Unknown ids are ignored.
+  void SetTrackEnabled(const std::string& publisherId, const std::string& kind, bool enabled);
+  // RTP statistics of one peer, per track, from webrtcbin's get-stats; `done` runs later
+  // on the control thread, and not at all if the peer goes away first.
+  struct TrackStats {
+    std::string kind;                // audio, video
+    bool inbound = false;            // publisher: received by the server; subscriber: sent
+    uint64_t bytes = 0, packets = 0;  // received (publisher) or sent (subscriber)
+    int64_t packetsLost = 0;         // cumulative, as the receiver reports it
+    double fractionLost = -1;        // last receiver report (subscriber), -1 unknown
+    double rtt = -1;                 // seconds, -1 unknown
+  };
+  using StatsDone = std::function<void(std::vector<TrackStats>)>;
+  void GetStats(const std::string& peerId, StatsDone done);
   // Removes a peer; a publisher's subscribers go with it. Unknown ids are ignored.
   void Remove(const std::string& peerId);
 

@@ -2,6 +2,7 @@
 
 #include "core/Error.hpp"
 #include "core/Log.hpp"
+#include "rooms/LinkMonitor.hpp"
 
 #include <glib.h>
 
@@ -28,7 +29,9 @@ std::string Conference::NewId(const char* prefix) {
 }
 
 json Conference::ParticipantJson(const Participant& p) {
-  return {{"id", p.id}, {"name", p.name}, {"role", p.role}, {"userId", p.userId ? json(*p.userId) : json(nullptr)}};
+  json j = {{"id", p.id}, {"name", p.name}, {"role", p.role}, {"userId", p.userId ? json(*p.userId) : json(nullptr)}};
+  AddStateJson(p, j);
+  return j;
 }
 
 json Conference::ParticipantsJson(const std::string& except) const {
@@ -64,6 +67,7 @@ Conference::Participant& Conference::Require(const std::string& participantId) {
 }
 
 Conference::Participant& Conference::Join(Participant p) {
+  Admit(p);
   p.id = NewId("u");
   std::string id = p.id;
   json announce = ParticipantJson(p);
@@ -95,9 +99,10 @@ void Conference::Finish() {
 }
 
 std::string Conference::Publish(const std::string& participantId, const std::string& kind, const std::string& sdp,
-                                AnswerDone done) {
+                                AnswerDone done, bool takeOver) {
   Participant& p = Require(participantId);
   if (p.streams.size() >= 8) throw AppError(ErrorCode::Conflict, "too many streams published by one participant");
+  std::string replaced = ClaimScreen(p, kind, takeOver);
   std::string streamId = NewId("s");
   pipeline_->Publish(streamId, sdp, [this, streamId, done = std::move(done)](const std::string& answer,
                                                                                const std::string& error) {
@@ -114,9 +119,11 @@ std::string Conference::Publish(const std::string& participantId, const std::str
                                   {"kind", it->second.kind},
                                   {"tracks", it->second.tracks}},
               it->second.participantId);
+    OnStreamLive(it->second);
   });
   streams_[streamId] = Stream{streamId, participantId, kind, pipeline_->TrackKinds(streamId), false};
   p.streams.insert(streamId);
+  OnStreamCreated(p, streamId, replaced);
   return streamId;
 }
 
@@ -177,6 +184,7 @@ void Conference::RemoveStream(const std::string& streamId, bool announce) {
   streams_.erase(it);
   if (auto owner = participants_.find(s.participantId); owner != participants_.end()) owner->second.streams.erase(streamId);
   if (announce && s.live) Broadcast("streamUnpublished", {{"streamId", streamId}, {"participantId", s.participantId}});
+  OnStreamGone(s);
 }
 
 void Conference::RemovePlay(const std::string& playId) {

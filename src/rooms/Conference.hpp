@@ -5,6 +5,7 @@
 
 #include "media/RoomPipeline.hpp"
 
+#include <glib.h>
 #include <nlohmann/json.hpp>
 
 #include <functional>
@@ -13,8 +14,12 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <vector>
 
 namespace atrium::rooms {
+
+class LinkMonitor;
+struct LinkThresholds;
 
 class Conference : public media::RoomPipeline::Listener {
 public:
@@ -30,6 +35,22 @@ public:
     Notify notify;
     std::set<std::string> streams;
     std::set<std::string> plays;
+    // Meeting controls (ConferenceControls.cpp): what a host imposed, and what the
+    // participant says about its own mic and camera.
+    bool muted = false;          // a host muted it: the server drops its audio
+    bool mayUnmute = false;      // ... and lets it unmute itself
+    bool videoDisabled = false;  // a host disabled its video: the server drops it
+    bool mayEnableVideo = false;
+    bool handRaised = false;
+    bool audio = true, video = true;  // self-reported (conference.updateMedia)
+  };
+  // A participant a host removed; it may not join again unless allowRejoin.
+  struct Kicked {
+    std::string participantId;
+    std::string name;
+    std::optional<int64_t> userId;
+    uint64_t sessionId = 0;  // guests are recognised by their connection only
+    bool allowRejoin = false;
   };
   struct Stream {
     std::string id;
@@ -54,14 +75,19 @@ public:
   std::optional<int64_t> meetingId;
 
   Participant& Join(Participant p);
+  // Wall-clock start (Unix seconds) and monotonic start, for conference.info.
+  const int64_t startedAt = g_get_real_time() / G_USEC_PER_SEC;
+  const int64_t startedMonotonic = g_get_monotonic_time();
   // Removes a participant with everything it publishes and plays; tells the others.
   void Leave(const std::string& participantId);
   // Ends the conference for everyone (meetingFinished), then removes them all.
   void Finish();
 
   // Returns the new streamId; the answer comes through `done`. Throws on bad input.
+  // A "screen" stream is refused (Conflict) while another one is live or pending, unless
+  // `takeOver` and the caller is a host: then the other one ends.
   std::string Publish(const std::string& participantId, const std::string& kind, const std::string& sdp,
-                      AnswerDone done);
+                      AnswerDone done, bool takeOver = false);
   std::string Play(const std::string& participantId, const std::string& streamId, const std::string& sdp,
                    AnswerDone done);
   void Unpublish(const std::string& participantId, const std::string& streamId);
@@ -75,6 +101,35 @@ public:
   static nlohmann::json ParticipantJson(const Participant& p);
   void Broadcast(const std::string& method, const nlohmann::json& params, const std::string& except = {});
 
+  // ---- meeting controls (ConferenceControls.cpp); `by` is the acting participant ----
+  bool IsHost(const std::string& participantId) const;
+  void SetMuted(const std::string& participantId, bool muted, bool allowUnmute, const std::string& by);
+  // Every participant but the hosts, and those who join while it holds.
+  void MuteAll(bool muted, bool allowUnmute, const std::string& by);
+  void SetVideoDisabled(const std::string& participantId, bool disabled, bool allowEnable, const std::string& by);
+  // `kicked` to it, its peers closed, participantLeft to the others.
+  void Kick(const std::string& participantId, bool allowRejoin, const std::string& by);
+  // Lets a kicked participant (by its old id) join again. NotFound if it was not kicked.
+  void AllowRejoin(const std::string& participantId);
+  void SetHost(const std::string& participantId, bool handOver, const std::string& by);
+  void RaiseHand(const std::string& participantId, bool raised);
+  void Rename(const std::string& participantId, const std::string& name);
+  // Self-reported mic/camera; turning on what a host turned off needs the host's leave.
+  void UpdateMedia(const std::string& participantId, std::optional<bool> audio, std::optional<bool> video);
+  bool allMuted() const { return allMuted_; }
+  bool allMayUnmute() const { return allMayUnmute_; }
+  const std::vector<Kicked>& kicked() const { return kicked_; }
+  // The live screen share's stream, "" when none is live.
+  std::string ScreenShareStream() const;
+  // Told when a screen share goes live or ends (an MCU switches to its presentation layout).
+  std::function<void(const std::string& streamId, bool active)> onScreenShare;
+  // Polls RTP statistics and announces linkSlow; conference.stats reads it.
+  void StartLinkMonitor(const LinkThresholds& t);
+  LinkMonitor* links() const { return links_.get(); }
+  media::RoomPipeline& pipeline() { return *pipeline_; }
+  const std::map<std::string, Stream>& streams() const { return streams_; }
+  const std::map<std::string, Playback>& plays() const { return plays_; }
+
   // media::RoomPipeline::Listener
   void OnPeerCandidate(const std::string& peerId, unsigned mline, const std::string& candidate) override;
   void OnPeerFailed(const std::string& peerId, const std::string& reason) override;
@@ -86,6 +141,16 @@ private:
   void RemoveStream(const std::string& streamId, bool announce);
   void RemovePlay(const std::string& playId);
   std::string NewId(const char* prefix);
+  // Meeting-control hooks of Join, Publish and RemoveStream (ConferenceControls.cpp).
+  void Admit(Participant& p);
+  // Throws Conflict when a screen share is taken; returns the share a host takes over.
+  std::string ClaimScreen(const Participant& p, const std::string& kind, bool takeOver);
+  // The new stream exists in the pipeline: apply mutes, end the share it took over.
+  void OnStreamCreated(const Participant& p, const std::string& streamId, const std::string& replaced);
+  void OnStreamLive(const Stream& s);
+  void OnStreamGone(const Stream& s);
+  static void AddStateJson(const Participant& p, nlohmann::json& j);
+  nlohmann::json Updated(const Participant& p) const;
 
   int64_t roomId_;
   std::string mode_;
@@ -95,6 +160,10 @@ private:
   std::map<std::string, Playback> plays_;
   std::unique_ptr<media::RoomPipeline> pipeline_;
   uint64_t nextId_ = 1;
+  bool allMuted_ = false, allMayUnmute_ = false;
+  std::vector<Kicked> kicked_;
+  std::string screenStream_;  // the screen share, live or waiting for its answer
+  std::unique_ptr<LinkMonitor> links_;
 };
 
 }  // namespace atrium::rooms

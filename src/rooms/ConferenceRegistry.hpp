@@ -6,6 +6,7 @@
 
 #include "media/Ice.hpp"
 #include "rooms/Conference.hpp"
+#include "rooms/LinkMonitor.hpp"
 
 #include <cstdint>
 #include <map>
@@ -22,6 +23,7 @@ public:
   ConferenceRegistry() = default;
   ~ConferenceRegistry();
   void SetIce(media::IceConfig ice) { ice_ = std::move(ice); }
+  void SetLinkThresholds(LinkThresholds t) { links_ = t; }
 
   bool IsLive(int64_t roomId) const { return conferences_.count(roomId) != 0; }
   size_t ParticipantCount(int64_t roomId) const;
@@ -48,6 +50,7 @@ private:
   void ScheduleCleanup(int64_t roomId);
 
   media::IceConfig ice_;
+  LinkThresholds links_;
   std::map<int64_t, std::unique_ptr<Conference>> conferences_;
   std::map<uint64_t, Membership> sessions_;
   std::set<guint> pendingCleanups_;  // idle sources that may still run

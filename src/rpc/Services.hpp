@@ -34,6 +34,7 @@ void RegisterUserMethods(Dispatcher& d, Services& s);
 void RegisterRoomMethods(Dispatcher& d, Services& s);
 void RegisterMeetingMethods(Dispatcher& d, Services& s);
 void RegisterConferenceMethods(Dispatcher& d, Services& s);
+void RegisterHostMethods(Dispatcher& d, Services& s);
 
 // Every method family, and the authenticator that turns tokens into identities.
 void RegisterAll(Dispatcher& d, Services& s);

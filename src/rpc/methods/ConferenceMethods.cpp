@@ -172,10 +172,12 @@ void RegisterConferenceMethods(Dispatcher& d, Services& s) {
     RequireGrant(s, c, &auth::Grants::publish, "publish");
     std::string sdp = c.params.str("sdp", 64 * 1024);
     std::string kind = c.params.optOneOf("kind", {"camera", "screen"}).value_or("camera");
+    bool takeOver = c.params.optBoolean("takeOver").value_or(false);
     auto id = std::make_shared<std::string>();
-    *id = conf->Publish(pid, kind, sdp, [r, id](const std::string& answer, const std::string& error) {
-      Answer(r, "streamId", *id, answer, error);
-    });
+    *id = conf->Publish(
+        pid, kind, sdp,
+        [r, id](const std::string& answer, const std::string& error) { Answer(r, "streamId", *id, answer, error); },
+        takeOver);
   });
 
   d.AddAsync("media.play", Access::Public, [&s](Call& c, std::shared_ptr<Responder> r) {
