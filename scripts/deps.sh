@@ -10,6 +10,7 @@ ATRIUM_DEPS=(
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev libgstreamer-plugins-bad1.0-dev
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
   gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-nice gstreamer1.0-tools
+  gstreamer1.0-x  # pango textoverlay: names on MCU tiles
   libnice-dev libopencv-dev
   # control plane and storage
   libsoup-3.0-dev libjson-glib-dev nlohmann-json3-dev libsqlite3-dev sqlite3

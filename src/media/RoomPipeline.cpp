@@ -54,6 +54,7 @@ struct RoomPipeline::Branch {
 struct RoomPipeline::Peer {
   std::string id;
   bool publisher = false;
+  bool local = false;  // AddLocalSource: no webrtcbin, tees owned elsewhere
   GstElement* webrtc = nullptr;
   std::shared_ptr<Handle> handle;
   std::vector<std::unique_ptr<Track>> tracks;      // publisher
@@ -582,6 +583,37 @@ void RoomPipeline::RequestKeyframe(const std::string& publisherId) {
   }
 }
 
+void RoomPipeline::AddLocalSource(const std::string& sourceId, const std::vector<LocalTrack>& tracks) {
+  if (peers_.count(sourceId)) throw AppError(ErrorCode::Conflict, "peer exists", {{"id", sourceId}});
+  auto peer = std::make_unique<Peer>();
+  peer->id = sourceId;
+  peer->publisher = true;
+  peer->local = true;
+  peer->handle = NewHandle(sourceId);
+  unsigned mline = 0;
+  for (const auto& lt : tracks) {
+    auto t = std::make_unique<Track>();
+    t->mline = mline++;
+    t->kind = lt.kind;
+    t->codec = lt.codec;
+    t->tee = lt.tee;
+    t->handle = peer->handle;
+    peer->tracks.push_back(std::move(t));
+  }
+  peers_[sourceId] = std::move(peer);
+}
+
+GstElement* RoomPipeline::TrackTee(const std::string& publisherId, const std::string& kind, Codec* codec) const {
+  auto it = peers_.find(publisherId);
+  if (it == peers_.end() || !it->second->publisher) return nullptr;
+  for (const auto& t : it->second->tracks) {
+    if (t->kind != kind) continue;
+    if (codec) *codec = t->codec;
+    return t->tee;
+  }
+  return nullptr;
+}
+
 std::vector<std::string> RoomPipeline::SubscribersOf(const std::string& publisherId) const {
   std::vector<std::string> out;
   for (const auto& [id, p] : peers_)
@@ -614,7 +646,7 @@ void RoomPipeline::Remove(const std::string& peerId) {
 void RoomPipeline::Destroy(Peer& peer) {
   peer.handle->alive = false;
   GST_INFO("removing peer [room:%s peer:%s publisher:%d]", name_.c_str(), peer.id.c_str(), peer.publisher);
-  gst_element_set_state(peer.webrtc, GST_STATE_NULL);
+  if (peer.webrtc) gst_element_set_state(peer.webrtc, GST_STATE_NULL);
   for (auto& b : peer.branches) {
     GstPad* gsink = gst_element_get_static_pad(b->bin, "sink");
     gst_pad_unlink(b->teePad, gsink);
@@ -626,6 +658,7 @@ void RoomPipeline::Destroy(Peer& peer) {
     gst_caps_unref(b->caps);
   }
   peer.branches.clear();
+  if (peer.local) return;
   gst_bin_remove(GST_BIN(pipeline_), peer.webrtc);
   for (auto& t : peer.tracks) {
     gst_element_set_state(t->tee, GST_STATE_NULL);
@@ -637,6 +670,7 @@ gboolean RoomPipeline::OnBusMessage(GstBus*, GstMessage* msg, gpointer self) {
   auto* room = static_cast<RoomPipeline*>(self);
   try {
     if (GST_MESSAGE_TYPE(msg) == GST_MESSAGE_ERROR) room->OnBusError(msg);
+    if (GST_MESSAGE_TYPE(msg) == GST_MESSAGE_ELEMENT && room->onElementMessage) room->onElementMessage(msg);
     if (GST_MESSAGE_TYPE(msg) == GST_MESSAGE_WARNING) {
       GError* err = nullptr;
       gst_message_parse_warning(msg, &err, nullptr);

@@ -66,11 +66,24 @@ public:
   // Tells the listener that a peer failed (if it still exists).
   void ReportFailure(const std::string& peerId, const std::string& reason);
 
+  // MCU: a source built inside the room (the mix) that plays like a published stream.
+  // The tees stay the caller's; it removes the source (Remove) before them.
+  struct LocalTrack {
+    std::string kind;
+    Codec codec;
+    GstElement* tee = nullptr;
+  };
+  void AddLocalSource(const std::string& sourceId, const std::vector<LocalTrack>& tracks);
+  // A publisher's track tee of this kind (and its codec), or nullptr.
+  GstElement* TrackTee(const std::string& publisherId, const std::string& kind, Codec* codec = nullptr) const;
+
   bool Has(const std::string& peerId) const { return peers_.count(peerId) != 0; }
   std::vector<std::string> SubscribersOf(const std::string& publisherId) const;
   std::vector<std::string> TrackKinds(const std::string& publisherId) const;
   size_t peerCount() const { return peers_.size(); }
   GstElement* pipeline() const { return pipeline_; }
+  // Element messages from the room's bus (the MCU mixer's levels), on the control thread.
+  std::function<void(GstMessage*)> onElementMessage;
 
   // Keyframe requests closer together than this are dropped.
   static constexpr gint64 kKeyframeIntervalUs = 300 * 1000;

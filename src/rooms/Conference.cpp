@@ -6,19 +6,27 @@
 
 #include <glib.h>
 
+#include <cmath>
+
 #define GST_CAT_DEFAULT atrium_rooms_debug
 
 namespace atrium::rooms {
 
 using nlohmann::json;
 
-Conference::Conference(int64_t roomId, std::string mode, media::IceConfig ice, std::function<void(int64_t)> onEmpty)
+Conference::Conference(int64_t roomId, std::string mode, media::IceConfig ice, std::function<void(int64_t)> onEmpty,
+                       const std::string& definition)
     : roomId_(roomId), mode_(std::move(mode)), onEmpty_(std::move(onEmpty)) {
   pipeline_ = std::make_unique<media::RoomPipeline>(std::to_string(roomId), std::move(ice), *this);
+  if (mode_ == "mcu") {
+    mixer_ = std::make_unique<media::Mixer>(*pipeline_, media::McuProfile::Current(), definition, *this);
+    pipeline_->onElementMessage = [this](GstMessage* m) { mixer_->OnElementMessage(m); };
+  }
   GST_INFO("conference started [room:%" G_GINT64_FORMAT " mode:%s]", roomId_, mode_.c_str());
 }
 
 Conference::~Conference() {
+  mixer_.reset();
   pipeline_.reset();
   GST_INFO("conference ended [room:%" G_GINT64_FORMAT "]", roomId_);
 }
@@ -74,6 +82,7 @@ Conference::Participant& Conference::Join(Participant p) {
   announce["streams"] = json::array();
   Broadcast("participantJoined", {{"participant", announce}});
   auto& ref = participants_[id] = std::move(p);
+  if (mixer_) mixer_->AddParticipant(id, ref.name);
   GST_INFO("participant joined [room:%" G_GINT64_FORMAT " participant:%s name:%s]", roomId_, id.c_str(),
            ref.name.c_str());
   return ref;
@@ -84,6 +93,7 @@ void Conference::Leave(const std::string& participantId) {
   if (it == participants_.end()) return;
   for (const auto& playId : std::set<std::string>(it->second.plays)) RemovePlay(playId);
   for (const auto& streamId : std::set<std::string>(it->second.streams)) RemoveStream(streamId, true);
+  if (mixer_) mixer_->RemoveParticipant(participantId);
   participants_.erase(participantId);
   GST_INFO("participant left [room:%" G_GINT64_FORMAT " participant:%s]", roomId_, participantId.c_str());
   Broadcast("participantLeft", {{"participantId", participantId}});
@@ -113,6 +123,7 @@ std::string Conference::Publish(const std::string& participantId, const std::str
       return done("", error);
     }
     it->second.live = true;
+    if (mixer_) mixer_->AddStream(streamId, it->second.participantId, it->second.kind);
     done(answer, "");
     Broadcast("streamPublished", {{"streamId", streamId},
                                   {"participantId", it->second.participantId},
@@ -131,6 +142,7 @@ std::string Conference::Play(const std::string& participantId, const std::string
                              AnswerDone done) {
   Participant& p = Require(participantId);
   auto s = streams_.find(streamId);
+  if (streamId == "mix" && mixer_) return PlayMix(p, sdp, std::move(done));
   if (s == streams_.end() || !s->second.live)
     throw AppError(ErrorCode::NotFound, "no such stream in this conference", {{"streamId", streamId}});
   if (p.plays.size() >= 64) throw AppError(ErrorCode::Conflict, "too many plays by one participant");
@@ -180,6 +192,7 @@ void Conference::RemoveStream(const std::string& streamId, bool announce) {
       ++pit;
     }
   }
+  if (mixer_) mixer_->RemoveStream(streamId);
   pipeline_->Remove(streamId);
   streams_.erase(it);
   if (auto owner = participants_.find(s.participantId); owner != participants_.end()) owner->second.streams.erase(streamId);
@@ -224,6 +237,34 @@ void Conference::OnPeerFailed(const std::string& peerId, const std::string& reas
   } else {
     RemoveStream(peerId, true);
   }
+}
+
+// MCU: the composite with everyone's audio but the player's own.
+std::string Conference::PlayMix(Participant& p, const std::string& sdp, AnswerDone done) {
+  if (p.plays.size() >= 64) throw AppError(ErrorCode::Conflict, "too many plays by one participant");
+  std::string playId = NewId("p");
+  pipeline_->Play(playId, mixer_->SourceFor(p.id), sdp,
+                  [this, playId, done = std::move(done)](const std::string& answer, const std::string& error) {
+                    if (!plays_.count(playId)) return done("", "the play was stopped");
+                    if (!error.empty()) RemovePlay(playId);
+                    done(answer, error);
+                  });
+  plays_[playId] = Playback{playId, p.id, "mix"};
+  p.plays.insert(playId);
+  return playId;
+}
+
+void Conference::SetLayout(const json& params) {
+  if (!mixer_) throw AppError(ErrorCode::Conflict, "layouts belong to MCU rooms; this room forwards streams (SFU)");
+  std::set<std::string> ids;
+  for (const auto& [id, p] : participants_) ids.insert(id);
+  mixer_->SetLayout(media::ParseLayout(params, ids));
+  Broadcast("layoutChanged", mixer_->layout().ToJson());
+}
+
+void Conference::OnMixerLevel(const std::string& participantId, double levelDb) {
+  if (!participants_.count(participantId)) return;
+  Broadcast("speaking", {{"participantId", participantId}, {"level", std::round(levelDb * 10) / 10}});
 }
 
 }  // namespace atrium::rooms

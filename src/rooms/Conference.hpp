@@ -3,6 +3,7 @@
 // control thread. Clients hear about changes through each participant's Notify.
 #pragma once
 
+#include "media/Mixer.hpp"
 #include "media/RoomPipeline.hpp"
 
 #include <glib.h>
@@ -21,7 +22,7 @@ namespace atrium::rooms {
 class LinkMonitor;
 struct LinkThresholds;
 
-class Conference : public media::RoomPipeline::Listener {
+class Conference : public media::RoomPipeline::Listener, public media::Mixer::Listener {
 public:
   using Notify = std::function<void(const std::string& method, const nlohmann::json& params)>;
   using AnswerDone = media::RoomPipeline::AnswerDone;
@@ -66,7 +67,9 @@ public:
   };
 
   // Told when nobody is left, so that the owner can drop the conference later.
-  Conference(int64_t roomId, std::string mode, media::IceConfig ice, std::function<void(int64_t)> onEmpty);
+  // MCU rooms ("mcu") mix at the size of `definition` with the installed McuProfile.
+  Conference(int64_t roomId, std::string mode, media::IceConfig ice, std::function<void(int64_t)> onEmpty,
+             const std::string& definition = "720p");
   ~Conference() override;
 
   int64_t roomId() const { return roomId_; }
@@ -134,6 +137,12 @@ public:
   void OnPeerCandidate(const std::string& peerId, unsigned mline, const std::string& candidate) override;
   void OnPeerFailed(const std::string& peerId, const std::string& reason) override;
 
+  // MCU: the mix's layout (throws InvalidParams, or Conflict outside MCU rooms).
+  void SetLayout(const nlohmann::json& params);
+  media::Mixer* mixer() { return mixer_.get(); }
+  // media::Mixer::Listener
+  void OnMixerLevel(const std::string& participantId, double levelDb) override;
+
 private:
   Participant& Require(const std::string& participantId);
   // The participant that publishes or plays this peer ("" if none).
@@ -151,6 +160,7 @@ private:
   void OnStreamGone(const Stream& s);
   static void AddStateJson(const Participant& p, nlohmann::json& j);
   nlohmann::json Updated(const Participant& p) const;
+  std::string PlayMix(Participant& p, const std::string& sdp, AnswerDone done);
 
   int64_t roomId_;
   std::string mode_;
@@ -159,6 +169,7 @@ private:
   std::map<std::string, Stream> streams_;
   std::map<std::string, Playback> plays_;
   std::unique_ptr<media::RoomPipeline> pipeline_;
+  std::unique_ptr<media::Mixer> mixer_;  // MCU rooms only
   uint64_t nextId_ = 1;
   bool allMuted_ = false, allMayUnmute_ = false;
   std::vector<Kicked> kicked_;

@@ -32,7 +32,7 @@ public:
 
   Conference* Find(int64_t roomId);
   // The conference of a room, started if needed.
-  Conference& Open(int64_t roomId, const std::string& mode);
+  Conference& Open(int64_t roomId, const std::string& mode, const std::string& definition = "720p");
 
   // Which conference and participant a connection is (one conference per connection).
   struct Membership {
