@@ -4,6 +4,7 @@
 #include "core/Error.hpp"
 #include "core/Log.hpp"
 #include "daemon/Daemon.hpp"
+#include "media/RecordingProfile.hpp"
 
 #include <glib-unix.h>
 #include <gst/gst.h>
@@ -63,6 +64,7 @@ int main(int argc, char** argv) {
     if (iceAddresses) config.SetIceAddresses(iceAddresses);
     config.Validate();
     if (checkConfig) {
+      atrium::media::LoadRecordingProfiles(atrium::media::DefaultPipelinesDir());
       std::printf("atriumd: configuration OK%s%s\n", config.sourcePath.empty() ? "" : ": ",
                   config.sourcePath.c_str());
       return 0;

@@ -44,6 +44,19 @@ public:
     std::string streamId;
   };
 
+  // Told when a stream goes live, just before one goes, and just before the pipeline
+  // ends; recording hangs off the pipeline and must let go in time.
+  class StreamObserver {
+  public:
+    virtual ~StreamObserver() = default;
+    virtual void OnStreamLive(Conference& c, const Stream& s) = 0;
+    virtual void OnStreamEnding(Conference& c, const std::string& streamId) = 0;
+    virtual void OnConferenceEnding(Conference& c) = 0;
+  };
+  void SetStreamObserver(StreamObserver* o) { observer_ = o; }
+  media::RoomPipeline& pipeline() { return *pipeline_; }
+  std::vector<const Stream*> LiveStreams() const;
+
   // Told when nobody is left, so that the owner can drop the conference later.
   Conference(int64_t roomId, std::string mode, media::IceConfig ice, std::function<void(int64_t)> onEmpty);
   ~Conference() override;
@@ -94,6 +107,7 @@ private:
   std::map<std::string, Stream> streams_;
   std::map<std::string, Playback> plays_;
   std::unique_ptr<media::RoomPipeline> pipeline_;
+  StreamObserver* observer_ = nullptr;
   uint64_t nextId_ = 1;
 };
 
