@@ -50,6 +50,9 @@ Daemon::Daemon(Config config) : config_(std::move(config)) {
   services_->sessionCount = [this] { return server_->sessionCount(); };
   services_->recordings = recordings_.get();
   services_->urlSigner = urlSigner_.get();
+  services_->addRoute = [this](const std::string& prefix, rpc::HttpRoute route) {
+    server_->AddRoute(prefix, std::move(route));
+  };
   // A closed connection leaves its conference: its peers close and the room hears it.
   server_->OnSessionClosed([this](rpc::Session& session) { conferences_.LeaveSession(session.id()); });
   rpc::RegisterAll(*dispatcher_, *services_);

@@ -8,6 +8,7 @@
 #include "rooms/ConferenceRegistry.hpp"
 #include "rooms/RecordingManager.hpp"
 #include "rpc/Dispatcher.hpp"
+#include "rpc/HttpRoutes.hpp"
 #include "rpc/Metrics.hpp"
 #include "store/Database.hpp"
 
@@ -24,6 +25,8 @@ struct Services {
   Metrics& metrics;
   int64_t startedAt = 0;
   std::function<size_t()> sessionCount;
+  // Adds a plain HTTP endpoint (see HttpRoutes.hpp); set by the daemon before Register*.
+  std::function<void(const std::string& prefix, HttpRoute route)> addRoute;
   rooms::RecordingManager* recordings = nullptr;
   const auth::AppSigner* urlSigner = nullptr;  // recording download URLs
 };
