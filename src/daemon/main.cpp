@@ -6,6 +6,7 @@
 #include "daemon/Daemon.hpp"
 #include "gstatrium.h"
 #include "media/McuProfile.hpp"
+#include "media/RecordingProfile.hpp"
 
 #include <glib-unix.h>
 #include <gst/gst.h>
@@ -69,6 +70,7 @@ int main(int argc, char** argv) {
     gst_atrium_register_static();
     atrium::media::McuProfile::Install(atrium::media::McuProfile::Load(atrium::media::McuProfile::DefaultPath()));
     if (checkConfig) {
+      atrium::media::LoadRecordingProfiles(atrium::media::DefaultPipelinesDir());
       std::printf("atriumd: configuration OK%s%s\n", config.sourcePath.empty() ? "" : ": ",
                   config.sourcePath.c_str());
       return 0;

@@ -629,6 +629,21 @@ std::vector<std::string> RoomPipeline::TrackKinds(const std::string& publisherId
   return out;
 }
 
+std::vector<RoomPipeline::TrackTap> RoomPipeline::TrackTaps(const std::string& publisherId) const {
+  std::vector<TrackTap> out;
+  auto it = peers_.find(publisherId);
+  if (it != peers_.end() && it->second->publisher)
+    for (const auto& t : it->second->tracks) out.push_back({t->kind, t->codec.name, t->tee});
+  return out;
+}
+
+void RoomPipeline::RouteErrors(const std::string& binName, std::function<void(const std::string&)> onError) {
+  if (onError)
+    errorRoutes_[binName] = std::move(onError);
+  else
+    errorRoutes_.erase(binName);
+}
+
 void RoomPipeline::Remove(const std::string& peerId) {
   auto it = peers_.find(peerId);
   if (it == peers_.end()) return;
@@ -694,6 +709,14 @@ void RoomPipeline::OnBusError(GstMessage* msg) {
               reason.c_str(), debug ? debug : "");
   g_clear_error(&err);
   g_free(debug);
+  for (GstObject* o = msg->src; o; o = GST_OBJECT_PARENT(o)) {
+    auto route = errorRoutes_.find(GST_OBJECT_NAME(o));
+    if (route != errorRoutes_.end()) {
+      auto onError = route->second;  // it may remove itself
+      onError(reason);
+      return;
+    }
+  }
   for (GstObject* o = msg->src; o; o = GST_OBJECT_PARENT(o)) {
     std::string n = GST_OBJECT_NAME(o);
     for (const char* prefix : {"pub_", "sub_", "branch_", "tee_"}) {

@@ -81,6 +81,18 @@ public:
   std::vector<std::string> SubscribersOf(const std::string& publisherId) const;
   std::vector<std::string> TrackKinds(const std::string& publisherId) const;
   size_t peerCount() const { return peers_.size(); }
+
+  // A publisher's track as seen by branches that hang off its tee (recording): attach
+  // with a queue on a requested tee pad, detach before the publisher is removed.
+  struct TrackTap {
+    std::string kind;   // audio, video
+    std::string codec;  // VP8, H264, OPUS
+    GstElement* tee = nullptr;
+  };
+  std::vector<TrackTap> TrackTaps(const std::string& publisherId) const;
+  // Errors posted by elements inside a bin named `binName` go to `onError` instead of
+  // failing a peer; an empty function removes the route.
+  void RouteErrors(const std::string& binName, std::function<void(const std::string& reason)> onError);
   GstElement* pipeline() const { return pipeline_; }
   // Element messages from the room's bus (the MCU mixer's levels), on the control thread.
   std::function<void(GstMessage*)> onElementMessage;
@@ -107,6 +119,7 @@ private:
   GstElement* pipeline_ = nullptr;
   guint busWatch_ = 0;
   std::map<std::string, std::unique_ptr<Peer>> peers_;
+  std::map<std::string, std::function<void(const std::string&)>> errorRoutes_;
 };
 
 }  // namespace atrium::media

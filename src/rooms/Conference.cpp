@@ -26,6 +26,7 @@ Conference::Conference(int64_t roomId, std::string mode, media::IceConfig ice, s
 }
 
 Conference::~Conference() {
+  if (observer_) observer_->OnConferenceEnding(*this);
   mixer_.reset();
   pipeline_.reset();
   GST_INFO("conference ended [room:%" G_GINT64_FORMAT "]", roomId_);
@@ -61,6 +62,13 @@ json Conference::ParticipantsJson(const std::string& except) const {
 void Conference::Broadcast(const std::string& method, const json& params, const std::string& except) {
   for (auto& [id, p] : participants_)
     if (id != except && p.notify) p.notify(method, params);
+}
+
+std::vector<const Conference::Stream*> Conference::LiveStreams() const {
+  std::vector<const Stream*> out;
+  for (const auto& [id, s] : streams_)
+    if (s.live) out.push_back(&s);
+  return out;
 }
 
 const Conference::Participant* Conference::Find(const std::string& participantId) const {
@@ -125,6 +133,7 @@ std::string Conference::Publish(const std::string& participantId, const std::str
     it->second.live = true;
     if (mixer_) mixer_->AddStream(streamId, it->second.participantId, it->second.kind);
     done(answer, "");
+    if (observer_) observer_->OnStreamLive(*this, it->second);
     Broadcast("streamPublished", {{"streamId", streamId},
                                   {"participantId", it->second.participantId},
                                   {"kind", it->second.kind},
@@ -192,6 +201,7 @@ void Conference::RemoveStream(const std::string& streamId, bool announce) {
       ++pit;
     }
   }
+  if (observer_ && s.live) observer_->OnStreamEnding(*this, streamId);
   if (mixer_) mixer_->RemoveStream(streamId);
   pipeline_->Remove(streamId);
   streams_.erase(it);

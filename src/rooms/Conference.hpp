@@ -66,6 +66,19 @@ public:
     std::string streamId;
   };
 
+  // Told when a stream goes live, just before one goes, and just before the pipeline
+  // ends; recording hangs off the pipeline and must let go in time.
+  class StreamObserver {
+  public:
+    virtual ~StreamObserver() = default;
+    virtual void OnStreamLive(Conference& c, const Stream& s) = 0;
+    virtual void OnStreamEnding(Conference& c, const std::string& streamId) = 0;
+    virtual void OnConferenceEnding(Conference& c) = 0;
+  };
+  void SetStreamObserver(StreamObserver* o) { observer_ = o; }
+  media::RoomPipeline& pipeline() { return *pipeline_; }
+  std::vector<const Stream*> LiveStreams() const;
+
   // Told when nobody is left, so that the owner can drop the conference later.
   // MCU rooms ("mcu") mix at the size of `definition` with the installed McuProfile.
   Conference(int64_t roomId, std::string mode, media::IceConfig ice, std::function<void(int64_t)> onEmpty,
@@ -170,6 +183,7 @@ private:
   std::map<std::string, Playback> plays_;
   std::unique_ptr<media::RoomPipeline> pipeline_;
   std::unique_ptr<media::Mixer> mixer_;  // MCU rooms only
+  StreamObserver* observer_ = nullptr;
   uint64_t nextId_ = 1;
   bool allMuted_ = false, allMayUnmute_ = false;
   std::vector<Kicked> kicked_;

@@ -24,6 +24,8 @@ public:
   ~ConferenceRegistry();
   void SetIce(media::IceConfig ice) { ice_ = std::move(ice); }
   void SetLinkThresholds(LinkThresholds t) { links_ = t; }
+  // Given to every conference opened from now on (recording).
+  void SetStreamObserver(Conference::StreamObserver* o) { observer_ = o; }
 
   bool IsLive(int64_t roomId) const { return conferences_.count(roomId) != 0; }
   size_t ParticipantCount(int64_t roomId) const;
@@ -51,6 +53,7 @@ private:
 
   media::IceConfig ice_;
   LinkThresholds links_;
+  Conference::StreamObserver* observer_ = nullptr;
   std::map<int64_t, std::unique_ptr<Conference>> conferences_;
   std::map<uint64_t, Membership> sessions_;
   std::set<guint> pendingCleanups_;  // idle sources that may still run

@@ -220,6 +220,7 @@ void RegisterAll(Dispatcher& d, Services& s) {
   RegisterMeetingMethods(d, s);
   RegisterConferenceMethods(d, s);
   RegisterHostMethods(d, s);
+  RegisterRecordingMethods(d, s);
 }
 
 }  // namespace atrium::rpc
