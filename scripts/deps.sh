@@ -21,6 +21,8 @@ ATRIUM_DEPS=(
   # playwright-core on the machine's own Node (never Debian's nodejs), an aiortc peer on
   # /usr/bin/python3, and ../shared/tools/netns-run with its packet capture
   chromium python3-aiortc python3-websockets tcpdump iproute2 util-linux
+  # packages (scripts/package, tests/packaging): .deb, .rpm, lint, unit check
+  dpkg-dev debhelper lintian rpm systemd adduser
 )
 
 ATRIUM_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
