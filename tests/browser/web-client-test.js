@@ -142,6 +142,20 @@ async function main() {
     await screenshot(alice, 'meeting.png');
     await screenshot(bob, 'meeting-phone.png');
 
+    // Bob loses his connection: his page reconnects by itself, joins again and sends again.
+    const oldStreams = Object.keys(stats.alice);
+    await bob.evaluate(() => atrium.session.rpc.ws.close());
+    await bob.waitForFunction(() => /Connection lost/.test(document.getElementById('m-status').textContent), null, { timeout: 5000 });
+    checks.pass("bob's page says the connection was lost");
+    await bob.waitForFunction(() => document.getElementById('m-status').textContent === 'Reconnected.', null, { timeout: 30000 });
+    checks.pass("bob's page reconnects by itself");
+    const again = await waitFor(async () => {
+      const s = await alice.evaluate(() => atrium.meeting.stats());
+      const fresh = Object.entries(s).filter(([sid]) => !oldStreams.includes(sid));
+      return { done: fresh.some(([, v]) => v && v.framesDecoded > MIN_FRAMES), s };
+    }, MEDIA_TIMEOUT_MS, 500);
+    checks.check(again.done, "after bob's reconnection alice decodes his new stream", JSON.stringify(again.s));
+
     // A third person, into a room with a password: asked for it, and told when it is wrong.
     const carol = await openPage(browser.browser, 'carol');
     const { token } = await daemon.call('auth.login', { account: 'admin', password: ADMIN_PASSWORD });
