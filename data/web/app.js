@@ -6,10 +6,12 @@ import { session } from './session.js';
 import { messageFor } from './errors.js';
 import { initHome, showRooms } from './home.js';
 import { linkParams, showJoin } from './join.js';
-import { initMeeting, meeting } from './meeting.js';
+import { initMeeting, meeting, extensions } from './meeting.js';
+import { speaker } from './speaker.js';
+import { moderation } from './moderation.js';
 
 // Optional server features: the feature name and a method whose presence shows it.
-const FEATURES = {};
+const FEATURES = { moderation: 'host.mute' };
 
 function banner(text) {
   $('banner').textContent = text;
@@ -50,6 +52,8 @@ async function reconnectPage() {
 }
 
 async function start() {
+  extensions.push(speaker, moderation);
+  moderation.init();
   initHome();
   initMeeting();
   $('login').addEventListener('submit', async (ev) => {

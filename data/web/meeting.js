@@ -37,6 +37,9 @@ export const meeting = {
   },
   status: (text) => { $('m-status').textContent = text; },
   tile: (key) => state.tiles.get(key),
+  setTrack: (kind, on, tell) => setTrack(kind, on, tell),
+  local: () => localState(),
+  refresh: () => renderPeople(),
 };
 
 function tile(key, name, { local = false, kind = 'camera' } = {}) {
@@ -91,6 +94,14 @@ function renderPeople() {
     return li;
   }));
   $('btn-finish').hidden = conf.me.role !== 'host';
+  for (const [key, t] of state.tiles) {
+    if (key === 'local' || !t.dataset.participant) continue;
+    const p = conf.participants.get(t.dataset.participant);
+    if (!p || t.classList.contains('screen')) continue;
+    const off = [p.muted || p.audio === false ? 'mic off' : '', p.handRaised ? '✋' : ''].filter(Boolean);
+    t.querySelector('.badges').textContent = off.join(' ');
+    t.classList.toggle('video-off', Boolean(p.videoDisabled || p.video === false));
+  }
 }
 
 // What we send: {audio, video} booleans, false when the track is off or missing.
@@ -120,27 +131,31 @@ function refreshControls() {
   if (lt) lt.querySelector('.badges').textContent = a && a.enabled ? '' : 'mic off';
 }
 
-// Tells the server what we send, where it knows conference.updateMedia.
-async function reportMedia() {
+// Tells the server what we send (`kinds`: "audio", "video"), where it has
+// conference.updateMedia. A refusal (a host muted us) switches the track off again.
+async function reportMedia(kinds = ['audio', 'video']) {
   if (!state.updateMedia || !state.conf) return;
-  const a = state.local && state.local.getAudioTracks()[0];
-  const v = state.local && state.local.getVideoTracks()[0];
+  const now = localState();
+  const params = {};
+  for (const k of kinds) params[k] = now[k];
   try {
-    await session.rpc.call('conference.updateMedia', { audio: Boolean(a && a.enabled), video: Boolean(v && v.enabled) });
+    await session.rpc.call('conference.updateMedia', params);
   } catch (e) {
-    if (isMissingMethod(e)) state.updateMedia = false;
-    else meeting.status(messageFor(e));
+    if (isMissingMethod(e)) { state.updateMedia = false; return; }
+    meeting.status(messageFor(e));
+    if (e.data && e.data.muted) setTrack('audio', false, false);
+    if (e.data && e.data.videoDisabled) setTrack('video', false, false);
   }
 }
 
-// Turns a local track ("audio" or "video") on or off and tells the server.
-export function setTrack(kind, on) {
+// Turns a local track ("audio" or "video") on or off and, unless `tell` is false, tells the server.
+export function setTrack(kind, on, tell = true) {
   const t = state.local && (kind === 'audio' ? state.local.getAudioTracks() : state.local.getVideoTracks())[0];
   if (!t || t.enabled === on) return;
   t.enabled = on;
   refreshControls();
   renderPeople();
-  reportMedia();
+  if (tell) reportMedia([kind]);
 }
 
 async function toggleScreen() {
@@ -183,6 +198,7 @@ function wire(conf) {
     const t = tile(d.streamId, nameOf(d.participantId), { kind: d.kind });
     t.dataset.participant = d.participantId;
     t.querySelector('video').srcObject = d.media;
+    renderPeople();
   });
   conf.addEventListener('unplay', ({ detail: d }) => dropTile(d.streamId));
   conf.addEventListener('unpublished', ({ detail: d }) => {
@@ -253,6 +269,7 @@ export async function enterMeeting(params, { stream, camera, mic }) {
   me.querySelector('video').srcObject = stream && stream.getVideoTracks().length ? stream : null;
   for (const [sid, play] of state.conf.plays) {
     const t = tile(sid, nameOf(play.participantId), { kind: play.kind });
+    t.dataset.participant = play.participantId;
     t.querySelector('video').srcObject = play.media;
   }
   refreshControls();

@@ -134,6 +134,27 @@ async function main() {
     checks.check(await visible(alice, '#btn-finish') && !(await visible(bob, '#btn-finish')),
       'only the host has "End for all"');
 
+    // The active speaker (loudest remote audio) is highlighted.
+    const speaking = await bob.waitForSelector('#grid .tile.speaking', { timeout: 10000 }).then(() => true, () => false);
+    checks.check(speaking, "bob's page highlights the speaking host's tile");
+
+    // Where the server has host controls: the host mutes Bob, and Bob's page shows it.
+    if (await alice.evaluate(() => atrium.session.has('moderation'))) {
+      await alice.click('#m-people button[aria-label="Mute Bob"]');
+      await bob.waitForFunction(() => document.getElementById('btn-mic').getAttribute('aria-pressed') === 'false', null, { timeout: 10000 });
+      checks.check(/host muted you/i.test(await bob.textContent('#m-status')), "bob's page says a host muted him",
+        await bob.textContent('#m-status'));
+      await alice.waitForSelector('#m-people li:has-text("Bob") .tag.muted', { timeout: 10000 });
+      checks.pass("the host's participant list shows Bob muted");
+      await alice.click('#m-people button[aria-label="Unmute Bob"]');
+      await alice.waitForSelector('#m-people li:has-text("Bob"):not(:has(.tag.muted))', { timeout: 10000 });
+      await bob.click('#btn-mic');
+      await bob.waitForFunction(() => document.getElementById('btn-mic').getAttribute('aria-pressed') === 'true');
+      checks.pass('once the host allows it, Bob unmutes himself');
+    } else {
+      log('this server has no host controls (host.mute): moderation checks skipped');
+    }
+
     // Bob mutes himself: the button says so, and the track stops sending sound.
     await bob.click('#btn-mic');
     checks.check((await bob.getAttribute('#btn-mic', 'aria-pressed')) === 'false' && (await bob.textContent('#btn-mic')) === 'Unmute',
@@ -141,6 +162,20 @@ async function main() {
     await sleep(1500); // a few timer ticks and decoded frames for the picture
     await screenshot(alice, 'meeting.png');
     await screenshot(bob, 'meeting-phone.png');
+
+    // Alice shares her screen (Chromium's fake capture): Bob gets a second tile and decodes it.
+    await alice.click('#btn-screen');
+    await alice.waitForFunction(() => document.getElementById('btn-screen').getAttribute('aria-pressed') === 'true', null, { timeout: 10000 });
+    await bob.waitForSelector('#grid video[aria-label="Screen of Administrator"]', { timeout: 15000 });
+    const screen = await waitFor(async () => {
+      const sid = await bob.evaluate(() => document.querySelector('#grid video[aria-label="Screen of Administrator"]').closest('.tile').dataset.key);
+      const st = (await bob.evaluate(() => atrium.meeting.stats()))[sid];
+      return { done: Boolean(st && st.framesDecoded > 5), st };
+    }, MEDIA_TIMEOUT_MS, 500);
+    checks.check(screen.done, "bob decodes alice's screen share", JSON.stringify(screen.st));
+    await alice.click('#btn-screen');
+    await bob.waitForSelector('#grid video[aria-label="Screen of Administrator"]', { state: 'detached', timeout: 10000 });
+    checks.pass("the screen tile goes away when alice stops sharing");
 
     // Bob loses his connection: his page reconnects by itself, joins again and sends again.
     const oldStreams = Object.keys(stats.alice);
