@@ -9,9 +9,10 @@ import { linkParams, showJoin } from './join.js';
 import { initMeeting, meeting, extensions } from './meeting.js';
 import { speaker } from './speaker.js';
 import { moderation } from './moderation.js';
+import { recordings, showRecordings } from './archive.js';
 
 // Optional server features: the feature name and a method whose presence shows it.
-const FEATURES = { moderation: 'host.mute' };
+const FEATURES = { moderation: 'host.mute', recording: 'recording.stop' };
 
 function banner(text) {
   $('banner').textContent = text;
@@ -29,6 +30,11 @@ async function route() {
   if (link) return showJoin(link);
   if (!session.user) {
     showView('view-login');
+    return;
+  }
+  if (location.hash === '#recordings' && session.has('recording')) {
+    showView('view-recordings');
+    await showRecordings();
     return;
   }
   showView('view-home');
@@ -52,8 +58,9 @@ async function reconnectPage() {
 }
 
 async function start() {
-  extensions.push(speaker, moderation);
+  extensions.push(speaker, moderation, recordings);
   moderation.init();
+  recordings.init();
   initHome();
   initMeeting();
   $('login').addEventListener('submit', async (ev) => {

@@ -61,6 +61,45 @@ async function joinByLink(page, url, { name, password } = {}) {
 
 const visible = (page, sel) => page.locator(sel).isVisible();
 
+// The recording made in the meeting is on the recordings page, downloads, and plays in
+// the browser (a <video> reaches its second second of picture).
+async function checkRecordingsPage(checks, page, daemon) {
+  await page.goto(`${daemon.url}/#recordings`);
+  await page.waitForSelector('#view-recordings:not([hidden]) li.recording', { timeout: 15000 });
+  const text = await page.textContent('#rec-list');
+  checks.check(/Web client test/.test(text), 'the recording appears on the recordings page', text.replace(/\s+/g, ' ').slice(0, 200));
+  await page.fill('#rec-search input[name=name]', 'no such name');
+  await page.click('#rec-search button[type=submit]');
+  await page.waitForSelector('#rec-list li:has-text("No recordings.")');
+  await page.fill('#rec-search input[name=name]', 'Web client');
+  await page.click('#rec-search button[type=submit]');
+  await page.waitForSelector('#rec-list li.recording');
+  checks.pass('searching by name narrows the list');
+  await screenshot(page, 'recordings.png');
+
+  const [download] = await Promise.all([
+    page.waitForEvent('download', { timeout: 30000 }),
+    page.click('#rec-list button[aria-label^="Download"]'),
+  ]);
+  const file = path.join(daemon.dir, download.suggestedFilename());
+  await download.saveAs(file);
+  const bytes = fs.statSync(file).size;
+  checks.check(bytes > 10000, 'the recording downloads', `${download.suggestedFilename()}, ${bytes} bytes`);
+  checks.check((await page.getAttribute('#rec-list progress', 'value')) === '100', 'the download progress reaches 100 %');
+  await page.route('**/downloaded-recording', (route) => route.fulfill({ path: file, contentType: 'video/webm' }));
+  const played = await page.evaluate(() => new Promise((resolve) => {
+    const v = document.createElement('video');
+    v.muted = true;
+    v.src = '/downloaded-recording';
+    const done = (r) => { clearTimeout(timer); resolve(r); };
+    const timer = setTimeout(() => done({ ok: false, why: 'timeout', t: v.currentTime, w: v.videoWidth }), 20000);
+    v.onerror = () => done({ ok: false, why: v.error && v.error.message });
+    v.ontimeupdate = () => { if (v.currentTime > 1.5 && v.videoWidth > 0) done({ ok: true, t: v.currentTime, w: v.videoWidth, h: v.videoHeight }); };
+    v.play().catch((e) => done({ ok: false, why: String(e) }));
+  }));
+  checks.check(played.ok, 'the downloaded recording plays in the browser', JSON.stringify(played));
+}
+
 async function main() {
   const checks = new Checks();
   let daemon = null;
@@ -191,6 +230,20 @@ async function main() {
     }, MEDIA_TIMEOUT_MS, 500);
     checks.check(again.done, "after bob's reconnection alice decodes his new stream", JSON.stringify(again.s));
 
+    // Where the server records: Alice records a few seconds from the meeting page.
+    const canRecord = await alice.evaluate(() => atrium.session.has('recording'));
+    if (canRecord) {
+      await alice.click('#btn-record');
+      await bob.waitForSelector('#m-recording:not([hidden])', { timeout: 15000 });
+      checks.pass("bob's page shows that the meeting is being recorded");
+      await sleep(5000);
+      await alice.click('#btn-record');
+      await alice.waitForSelector('#m-recording[hidden]', { state: 'attached', timeout: 15000 });
+      checks.pass('alice stops the recording from the meeting page');
+    } else {
+      log('this server does not record (recording.stop): recording checks skipped');
+    }
+
     // A third person, into a room with a password: asked for it, and told when it is wrong.
     const carol = await openPage(browser.browser, 'carol');
     const { token } = await daemon.call('auth.login', { account: 'admin', password: ADMIN_PASSWORD });
@@ -227,6 +280,7 @@ async function main() {
     checks.check(/you ended the meeting/i.test(await alice.textContent('#ended-reason')), "alice's page says she ended it");
     const ended = await daemon.call('meeting.byCode', { code });
     checks.check(ended.status === 'ended', 'ending a meeting joined by code marks the meeting ended', ended.status);
+    if (canRecord) await checkRecordingsPage(checks, alice, daemon);
     ok = true;
   } catch (e) {
     checks.fail('test ran to the end', e.stack || String(e));
