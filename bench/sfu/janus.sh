@@ -132,22 +132,24 @@ for ((r = 1; r <= rounds; r++)); do
 done
 
 echo
-echo "== side by side: server cpu (% of one core) and us/pkt (its extra CPU time per forwarded packet) per server; ratio = us/pkt / Janus's"
+echo "== side by side: per server, its cpu (% of one core), us/pkt and cs/pkt (its extra CPU time and context switches per forwarded packet); ratio = us/pkt / Janus's"
 header="round   N"
-for l in "${labels[@]}"; do header+=$(printf ' | %10s %9s' "$l %" "us/pkt"); done
+for l in "${labels[@]}"; do header+=$(printf ' | %11s %7s %6s' "$l %" "us/pkt" "cs/pkt"); done
 for l in "${labels[@]}"; do [[ $l == janus ]] || header+=$(printf ' | %9s' "$l/janus"); done
 echo "$header"
 for ((r = 1; r <= rounds; r++)); do
   files=()
   for l in "${labels[@]}"; do files+=("$tmp/$l.$r"); done
-  # Each file: N cpu per_stream us_pkt pps rss first_med first_max (8 columns).
+  # Each file: N cpu per_stream us_pkt pps rss first_med first_max cs_pkt (9 columns).
   paste -d' ' "${files[@]}" | awk -v r="$r" -v n="${#labels[@]}" '
     {
       line = sprintf("%5s %3d", r, $1)
-      for (i = 0; i < n; i++) line = line sprintf(" | %9.1f%% %9s", $(i * 8 + 2), $1 ? sprintf("%.1f", $(i * 8 + 4)) : "-")
-      j = (n - 1) * 8 + 4  # Janus is last
+      for (i = 0; i < n; i++)
+        line = line sprintf(" | %10.1f%% %7s %6s", $(i * 9 + 2), $1 ? sprintf("%.1f", $(i * 9 + 4)) : "-",
+          $1 ? sprintf("%.2f", $(i * 9 + 9)) : "-")
+      j = (n - 1) * 9 + 4  # Janus is last
       for (i = 0; i < n - 1; i++)
-        line = line sprintf(" | %9s", ($1 && $j > 0) ? sprintf("%.2f", $(i * 8 + 4) / $j) : "-")
+        line = line sprintf(" | %9s", ($1 && $j > 0) ? sprintf("%.2f", $(i * 9 + 4) / $j) : "-")
       print line
     }'
 done
