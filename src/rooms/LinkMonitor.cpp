@@ -72,17 +72,22 @@ void LinkMonitor::OnStats(const std::string& id, std::vector<media::RoomPipeline
     t.rtt = s.rtt;
     if (hadSample) {
       const Track& prev = link.tracks[i];
+      t.history = prev.history;
       double dBytes = s.bytes >= prev.bytes ? double(s.bytes - prev.bytes) : 0;
-      double dPackets = s.packets >= prev.packets ? double(s.packets - prev.packets) : 0;
-      double dLost = std::max<double>(0, double(s.packetsLost - prev.packetsLost));
       t.bitrate = 8 * dBytes / dt;
+      // Over the window of the last polls.
+      const auto& [oldPackets, oldLost] = t.history.front();
+      double dPackets = s.packets >= oldPackets ? double(s.packets - oldPackets) : 0;
+      double dLost = std::max<double>(0, double(s.packetsLost - oldLost));
       if (!link.up && s.fractionLost >= 0)
-        t.loss = s.fractionLost;  // the subscriber's own report
+        t.loss = s.fractionLost;  // the subscriber's own last report
       else if (link.up)
         t.loss = dPackets + dLost > 0 ? dLost / (dPackets + dLost) : 0;
       else
         t.loss = dPackets > 0 ? std::min(1.0, dLost / dPackets) : 0;
     }
+    t.history.emplace_back(s.packets, s.packetsLost);
+    if (t.history.size() > kWindow) t.history.pop_front();
     tracks.push_back(t);
   }
   link.tracks = std::move(tracks);

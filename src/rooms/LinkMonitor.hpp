@@ -10,6 +10,7 @@
 #include <glib.h>
 #include <nlohmann/json.hpp>
 
+#include <deque>
 #include <map>
 #include <memory>
 #include <string>
@@ -30,6 +31,8 @@ public:
   // linkSlow codes.
   static constexpr int kCodeLoss = 1001;
   static constexpr int kCodeRtt = 1002;
+  // Polls over which loss is measured.
+  static constexpr size_t kWindow = 4;
 
   LinkMonitor(Conference& conference, LinkThresholds t);
   ~LinkMonitor();
@@ -50,6 +53,9 @@ private:
     int64_t packetsLost = 0;
     double loss = 0;  // fraction 0..1 over the last interval (or the receiver's last report)
     double rtt = -1;  // seconds, -1 unknown
+    // Packets and losses of the last polls: loss is judged over several of them, as the
+    // lost count only moves when a receiver report is made.
+    std::deque<std::pair<uint64_t, int64_t>> history;
   };
   struct Link {
     std::string participantId;
