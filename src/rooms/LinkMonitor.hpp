@@ -48,14 +48,19 @@ public:
 private:
   struct Track {
     std::string kind;
-    double bitrate = 0;  // bits per second over the last interval
+    double bitrate = 0;  // bits per second over the last polls
     uint64_t bytes = 0, packets = 0;
     int64_t packetsLost = 0;
     double loss = 0;  // fraction 0..1 over the last interval (or the receiver's last report)
     double rtt = -1;  // seconds, -1 unknown
-    // Packets and losses of the last polls: loss is judged over several of them, as the
-    // lost count only moves when a receiver report is made.
-    std::deque<std::pair<uint64_t, int64_t>> history;
+    // The last polls: bitrate and loss are measured over several of them, as replies can
+    // come bunched on a busy server and the lost count only moves with receiver reports.
+    struct Sample {
+      gint64 at;
+      uint64_t bytes, packets;
+      int64_t lost;
+    };
+    std::deque<Sample> history;
   };
   struct Link {
     std::string participantId;
