@@ -12,7 +12,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstring>
-#include <mutex>
+#include <map>
 #include <optional>
 
 #define GST_CAT_DEFAULT atrium_media_debug
@@ -856,8 +856,12 @@ std::optional<double> StatNumber(const GstStructure* s, const char* field) {
   return std::nullopt;
 }
 
-// Folds one get-stats reply (a structure of structures, one per stats object) into `out`.
-void ReadStats(const GstStructure* reply, RoomPipeline::TrackStats& out) {
+// The kind of each RTP stream in a get-stats reply, by SSRC, from its clock rate: 90 kHz
+// is video, anything else audio. 1.22's "kind" and "codec-id" name the transceiver of
+// the BUNDLE transport (the first m-line) for every stream, so the clock rate comes from
+// the RTP source's own statistics carried along ("gst-rtpsource-stats").
+std::map<guint, std::string> KindsBySsrc(const GstStructure* reply) {
+  std::map<guint, std::string> kinds;
   gint n = gst_structure_n_fields(reply);
   for (gint i = 0; i < n; ++i) {
     const GValue* v = gst_structure_get_value(reply, gst_structure_nth_field_name(reply, i));
@@ -865,26 +869,58 @@ void ReadStats(const GstStructure* reply, RoomPipeline::TrackStats& out) {
     const GstStructure* s = gst_value_get_structure(v);
     GstWebRTCStatsType type;
     if (!gst_structure_get(s, "type", GST_TYPE_WEBRTC_STATS_TYPE, &type, nullptr)) continue;
-    switch (type) {
-      case GST_WEBRTC_STATS_INBOUND_RTP:
-        out.bytes += uint64_t(StatNumber(s, "bytes-received").value_or(0));
-        out.packets += uint64_t(StatNumber(s, "packets-received").value_or(0));
-        out.packetsLost += int64_t(StatNumber(s, "packets-lost").value_or(0));
-        break;
-      case GST_WEBRTC_STATS_OUTBOUND_RTP:
-        out.bytes += uint64_t(StatNumber(s, "bytes-sent").value_or(0));
-        out.packets += uint64_t(StatNumber(s, "packets-sent").value_or(0));
-        break;
-      case GST_WEBRTC_STATS_REMOTE_INBOUND_RTP:
-        out.packetsLost += int64_t(StatNumber(s, "packets-lost").value_or(0));
-        if (auto f = StatNumber(s, "fraction-lost")) out.fractionLost = std::max(out.fractionLost, *f);
-        if (auto r = StatNumber(s, "round-trip-time"); r && *r > 0) out.rtt = std::max(out.rtt, *r);
-        break;
-      case GST_WEBRTC_STATS_REMOTE_OUTBOUND_RTP:
-        if (auto r = StatNumber(s, "round-trip-time"); r && *r > 0) out.rtt = std::max(out.rtt, *r);
-        break;
-      default:
-        break;
+    if (type != GST_WEBRTC_STATS_INBOUND_RTP && type != GST_WEBRTC_STATS_OUTBOUND_RTP) continue;
+    const GValue* src = gst_structure_get_value(s, "gst-rtpsource-stats");
+    if (!src || !GST_VALUE_HOLDS_STRUCTURE(src)) continue;
+    auto rate = StatNumber(gst_value_get_structure(src), "clock-rate");
+    auto ssrc = StatNumber(s, "ssrc");
+    if (rate && *rate > 0 && ssrc) kinds[guint(*ssrc)] = *rate == 90000 ? "video" : "audio";
+  }
+  return kinds;
+}
+
+// Folds one get-stats reply (a structure of structures, one per stats object) into the
+// tracks of the same kind.
+void ReadStats(const GstStructure* reply, std::vector<RoomPipeline::TrackStats>& tracks) {
+  auto kinds = KindsBySsrc(reply);
+  gint n = gst_structure_n_fields(reply);
+  for (gint i = 0; i < n; ++i) {
+    const GValue* v = gst_structure_get_value(reply, gst_structure_nth_field_name(reply, i));
+    if (!v || !GST_VALUE_HOLDS_STRUCTURE(v)) continue;
+    const GstStructure* s = gst_value_get_structure(v);
+    GstWebRTCStatsType type;
+    if (!gst_structure_get(s, "type", GST_TYPE_WEBRTC_STATS_TYPE, &type, nullptr)) continue;
+    auto ssrc = StatNumber(s, "ssrc");
+    auto kind = ssrc ? kinds.find(guint(*ssrc)) : kinds.end();
+    if (kind == kinds.end()) continue;
+    for (auto& out : tracks) {
+      if (out.kind != kind->second) continue;
+      switch (type) {
+        case GST_WEBRTC_STATS_INBOUND_RTP: {
+          out.bytes += uint64_t(StatNumber(s, "bytes-received").value_or(0));
+          out.packets += uint64_t(StatNumber(s, "packets-received").value_or(0));
+          // Expected minus received, from the RTP source (updated with each receiver
+          // report); 1.22's top-level packets-lost reads another stream's jitterbuffer.
+          const GValue* src = gst_structure_get_value(s, "gst-rtpsource-stats");
+          if (src && GST_VALUE_HOLDS_STRUCTURE(src))
+            out.packetsLost += std::max<int64_t>(0, int64_t(StatNumber(gst_value_get_structure(src), "packets-lost").value_or(0)));
+          break;
+        }
+        case GST_WEBRTC_STATS_OUTBOUND_RTP:
+          out.bytes += uint64_t(StatNumber(s, "bytes-sent").value_or(0));
+          out.packets += uint64_t(StatNumber(s, "packets-sent").value_or(0));
+          break;
+        case GST_WEBRTC_STATS_REMOTE_INBOUND_RTP:
+          out.packetsLost += std::max<int64_t>(0, int64_t(StatNumber(s, "packets-lost").value_or(0)));
+          if (auto f = StatNumber(s, "fraction-lost")) out.fractionLost = std::max(out.fractionLost, *f);
+          if (auto r = StatNumber(s, "round-trip-time"); r && *r > 0) out.rtt = std::max(out.rtt, *r);
+          break;
+        case GST_WEBRTC_STATS_REMOTE_OUTBOUND_RTP:
+          if (auto r = StatNumber(s, "round-trip-time"); r && *r > 0) out.rtt = std::max(out.rtt, *r);
+          break;
+        default:
+          break;
+      }
     }
   }
 }
@@ -895,68 +931,40 @@ void RoomPipeline::GetStats(const std::string& peerId, StatsDone done) {
   auto it = peers_.find(peerId);
   if (it == peers_.end()) return;
   Peer& peer = *it->second;
-  // One get-stats per track, on the webrtcbin pad that carries it.
   struct Collect {
     std::shared_ptr<Handle> handle;
     StatsDone done;
-    std::mutex mutex;
     std::vector<TrackStats> stats;
-    size_t pending = 0;
   };
-  auto collect = std::make_shared<Collect>();
-  collect->handle = peer.handle;
-  collect->done = std::move(done);
-  std::vector<std::pair<GstPad*, size_t>> pads;
-  auto addPad = [&](GstPad* pad, const std::string& kind) {
-    if (!pad) return;
+  auto* collect = new Collect{peer.handle, std::move(done), {}};
+  auto add = [&](const std::string& kind) {
     TrackStats t;
     t.kind = kind;
     t.inbound = peer.publisher;
     collect->stats.push_back(t);
-    pads.emplace_back(pad, collect->stats.size() - 1);
   };
-  if (peer.publisher) {
-    for (auto& t : peer.tracks) {
-      GstPad* sink = gst_element_get_static_pad(t->tee, "sink");
-      addPad(gst_pad_get_peer(sink), t->kind);
-      gst_object_unref(sink);
-    }
-  } else {
-    for (auto& b : peer.branches) {
-      GstPad* src = gst_element_get_static_pad(b->bin, "src");
-      addPad(gst_pad_get_peer(src), b->track->kind);
-      gst_object_unref(src);
-    }
-  }
-  collect->pending = pads.size();
-  if (pads.empty()) {
-    Post(collect->handle, [collect](RoomPipeline&) { collect->done({}); });
-    return;
-  }
-  struct One {
-    std::shared_ptr<Collect> collect;
-    size_t index;
-  };
-  for (auto& [pad, index] : pads) {
-    GstPromise* promise = gst_promise_new_with_change_func(
-        [](GstPromise* p, gpointer data) {
-          auto* one = static_cast<One*>(data);
-          auto& c = *one->collect;
-          bool last = false;
-          {
-            std::lock_guard<std::mutex> lock(c.mutex);
-            const GstStructure* reply =
-                gst_promise_wait(p) == GST_PROMISE_RESULT_REPLIED ? gst_promise_get_reply(p) : nullptr;
-            if (reply) ReadStats(reply, c.stats[one->index]);
-            last = --c.pending == 0;
+  for (auto& t : peer.tracks) add(t->kind);
+  for (auto& b : peer.branches) add(b->track->kind);
+  // One get-stats for the whole peer (BUNDLE: one transport); tracks are told apart by
+  // their codec's clock rate.
+  GstPromise* promise = gst_promise_new_with_change_func(
+      [](GstPromise* p, gpointer data) {
+        auto* c = static_cast<Collect*>(data);
+        const GstStructure* reply =
+            gst_promise_wait(p) == GST_PROMISE_RESULT_REPLIED ? gst_promise_get_reply(p) : nullptr;
+        if (reply) {
+          if (gst_debug_category_get_threshold(GST_CAT_DEFAULT) >= GST_LEVEL_TRACE) {
+            gchar* text = gst_structure_to_string(reply);
+            GST_TRACE("stats [peer:%s stats:%s]", c->handle->peerId.c_str(), text);
+            g_free(text);
           }
-          gst_promise_unref(p);
-          if (last) Post(c.handle, [collect = one->collect](RoomPipeline&) { collect->done(collect->stats); });
-        },
-        new One{collect, index}, [](gpointer data) { delete static_cast<One*>(data); });
-    g_signal_emit_by_name(peer.webrtc, "get-stats", pad, promise);
-    gst_object_unref(pad);
-  }
+          ReadStats(reply, c->stats);
+        }
+        gst_promise_unref(p);
+        if (reply) Post(c->handle, [done = std::move(c->done), stats = std::move(c->stats)](RoomPipeline&) { done(stats); });
+      },
+      collect, [](gpointer data) { delete static_cast<Collect*>(data); });
+  g_signal_emit_by_name(peer.webrtc, "get-stats", nullptr, promise);
 }
 
 }  // namespace atrium::media

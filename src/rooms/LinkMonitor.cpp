@@ -59,8 +59,7 @@ void LinkMonitor::OnStats(const std::string& id, std::vector<media::RoomPipeline
   auto [it, inserted] = links_.emplace(id, fresh);
   Link& link = it->second;
   gint64 now = g_get_monotonic_time();
-  double dt = link.sampledAt ? double(now - link.sampledAt) / 1e6 : 0;
-  bool hadSample = link.sampledAt != 0 && link.tracks.size() == stats.size() && dt > 0;
+  bool hadSample = link.sampledAt != 0 && link.tracks.size() == stats.size() && now > link.sampledAt;
   std::vector<Track> tracks;
   for (size_t i = 0; i < stats.size(); ++i) {
     const auto& s = stats[i];
@@ -71,18 +70,22 @@ void LinkMonitor::OnStats(const std::string& id, std::vector<media::RoomPipeline
     t.packetsLost = s.packetsLost;
     t.rtt = s.rtt;
     if (hadSample) {
-      const Track& prev = link.tracks[i];
-      double dBytes = s.bytes >= prev.bytes ? double(s.bytes - prev.bytes) : 0;
-      double dPackets = s.packets >= prev.packets ? double(s.packets - prev.packets) : 0;
-      double dLost = std::max<double>(0, double(s.packetsLost - prev.packetsLost));
-      t.bitrate = 8 * dBytes / dt;
+      t.history = link.tracks[i].history;
+      const auto& old = t.history.front();
+      double span = double(now - old.at) / 1e6;
+      double dBytes = s.bytes >= old.bytes ? double(s.bytes - old.bytes) : 0;
+      double dPackets = s.packets >= old.packets ? double(s.packets - old.packets) : 0;
+      double dLost = std::max<double>(0, double(s.packetsLost - old.lost));
+      t.bitrate = span > 0 ? 8 * dBytes / span : 0;
       if (!link.up && s.fractionLost >= 0)
-        t.loss = s.fractionLost;  // the subscriber's own report
+        t.loss = s.fractionLost;  // the subscriber's own last report
       else if (link.up)
         t.loss = dPackets + dLost > 0 ? dLost / (dPackets + dLost) : 0;
       else
         t.loss = dPackets > 0 ? std::min(1.0, dLost / dPackets) : 0;
     }
+    t.history.push_back({now, s.bytes, s.packets, s.packetsLost});
+    if (t.history.size() > kWindow) t.history.pop_front();
     tracks.push_back(t);
   }
   link.tracks = std::move(tracks);

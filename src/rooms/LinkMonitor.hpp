@@ -10,6 +10,7 @@
 #include <glib.h>
 #include <nlohmann/json.hpp>
 
+#include <deque>
 #include <map>
 #include <memory>
 #include <string>
@@ -30,6 +31,8 @@ public:
   // linkSlow codes.
   static constexpr int kCodeLoss = 1001;
   static constexpr int kCodeRtt = 1002;
+  // Polls over which loss is measured.
+  static constexpr size_t kWindow = 4;
 
   LinkMonitor(Conference& conference, LinkThresholds t);
   ~LinkMonitor();
@@ -45,11 +48,19 @@ public:
 private:
   struct Track {
     std::string kind;
-    double bitrate = 0;  // bits per second over the last interval
+    double bitrate = 0;  // bits per second over the last polls
     uint64_t bytes = 0, packets = 0;
     int64_t packetsLost = 0;
     double loss = 0;  // fraction 0..1 over the last interval (or the receiver's last report)
     double rtt = -1;  // seconds, -1 unknown
+    // The last polls: bitrate and loss are measured over several of them, as replies can
+    // come bunched on a busy server and the lost count only moves with receiver reports.
+    struct Sample {
+      gint64 at;
+      uint64_t bytes, packets;
+      int64_t lost;
+    };
+    std::deque<Sample> history;
   };
   struct Link {
     std::string participantId;

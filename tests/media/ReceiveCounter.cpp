@@ -14,6 +14,8 @@
 #include <gst/webrtc/webrtc.h>
 
 #include <algorithm>
+#include <cmath>
+#include <cstring>
 #include <map>
 #include <mutex>
 #include <atomic>
@@ -82,7 +84,8 @@ struct ReceiveCounter::Impl : std::enable_shared_from_this<Impl> {
   bool closing = false;
 
   // Written by decoder streaming threads, read anywhere.
-  std::atomic<uint64_t> frames{0}, audioBuffers{0}, maxGapUs{0}, keyframes{0};
+  std::atomic<uint64_t> frames{0}, audioBuffers{0}, maxGapUs{0}, keyframes{0}, audibleBuffers{0};
+  std::atomic<double> levelDb{-100};
   std::atomic<gint64> firstFrame{0}, lastFrame{0};
 
   // The last decoded frame and the last half second of audio, for content checks.
@@ -166,11 +169,46 @@ struct ReceiveCounter::Impl : std::enable_shared_from_this<Impl> {
   }
 
   static GstPadProbeReturn OnAudioDecoded(GstPad* pad, GstPadProbeInfo* info, gpointer data) {
-    if (GST_PAD_PROBE_INFO_TYPE(info) & GST_PAD_PROBE_TYPE_BUFFER) {
-      static_cast<Impl*>(data)->KeepAudio(pad, GST_PAD_PROBE_INFO_BUFFER(info));
-      static_cast<Impl*>(data)->audioBuffers++;
-    }
+    if (!(GST_PAD_PROBE_INFO_TYPE(info) & GST_PAD_PROBE_TYPE_BUFFER)) return GST_PAD_PROBE_OK;
+    auto* self = static_cast<Impl*>(data);
+    self->KeepAudio(pad, GST_PAD_PROBE_INFO_BUFFER(info));
+    self->audioBuffers++;
+    double db = RmsDb(pad, GST_PAD_PROBE_INFO_BUFFER(info));
+    self->levelDb = db;
+    if (db > -50) self->audibleBuffers++;
     return GST_PAD_PROBE_OK;
+  }
+
+  // RMS of a decoded buffer (S16LE or F32LE, as opusdec gives) in dBFS; -100 for silence.
+  static double RmsDb(GstPad* pad, GstBuffer* buf) {
+    GstCaps* caps = gst_pad_get_current_caps(pad);
+    std::string format;
+    if (caps && gst_caps_get_size(caps) > 0)
+      if (const gchar* f = gst_structure_get_string(gst_caps_get_structure(caps, 0), "format")) format = f;
+    if (caps) gst_caps_unref(caps);
+    GstMapInfo map;
+    if (!gst_buffer_map(buf, &map, GST_MAP_READ)) return -100;
+    double sum = 0;
+    size_t n = 0;
+    if (format == "F32LE") {
+      n = map.size / sizeof(float);
+      for (size_t i = 0; i < n; ++i) {
+        float v;
+        std::memcpy(&v, map.data + i * sizeof v, sizeof v);
+        sum += double(v) * v;
+      }
+    } else {
+      n = map.size / sizeof(int16_t);
+      for (size_t i = 0; i < n; ++i) {
+        int16_t v;
+        std::memcpy(&v, map.data + i * sizeof v, sizeof v);
+        double x = v / 32768.0;
+        sum += x * x;
+      }
+    }
+    gst_buffer_unmap(buf, &map);
+    if (n == 0 || sum <= 0) return -100;
+    return std::max(-100.0, 10 * std::log10(sum / double(n)));
   }
 
   void CountFrame() {
@@ -288,6 +326,12 @@ uint64_t ReceiveCounter::maxFrameGapUs() const {
 }
 uint64_t ReceiveCounter::keyframes() const {
   return impl_->keyframes.load();
+}
+double ReceiveCounter::audioLevelDb() const {
+  return impl_->levelDb.load();
+}
+uint64_t ReceiveCounter::audibleAudioBuffers() const {
+  return impl_->audibleBuffers.load();
 }
 std::string ReceiveCounter::streams() const {
   return impl_->streams;

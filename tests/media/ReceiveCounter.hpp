@@ -26,6 +26,10 @@ public:
   gint64 lastFrameTime() const;
   uint64_t maxFrameGapUs() const;  // largest gap between consecutive video frames
   uint64_t keyframes() const;      // video keyframes out of the depayloader(s)
+  // What a listener would hear: the RMS level of the last decoded audio buffer in dBFS
+  // (-100 for digital silence), and how many decoded buffers were audible (above -50 dBFS).
+  double audioLevelDb() const;
+  uint64_t audibleAudioBuffers() const;
   // Sends a GstForceKeyUnit upstream from the video depayloader into webrtcbin, whose RTP
   // session turns it into a PLI (or FIR) to the sender. False when no video branch exists
   // yet. Main thread.

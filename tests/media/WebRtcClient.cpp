@@ -59,6 +59,28 @@ struct WebRtcClient::Impl : std::enable_shared_from_this<Impl> {
   std::vector<std::pair<int, std::string>> pendingRemote, undeliveredLocal, local;
   uint64_t dropped = 0;
   std::string lastError;
+  std::atomic<int> videoLossEvery{0};  // publisher: drop every Nth video RTP packet
+  std::atomic<uint64_t> videoPackets{0};
+
+  // The payloader pushes single packets or lists of them (one list per frame).
+  static GstPadProbeReturn LossProbe(GstPad*, GstPadProbeInfo* info, gpointer data) {
+    auto* self = static_cast<Impl*>(data);
+    auto dropNext = [self] {
+      uint64_t n = ++self->videoPackets;
+      int every = self->videoLossEvery.load();
+      return every > 0 && n % uint64_t(every) == 0;
+    };
+    if (GST_PAD_PROBE_INFO_TYPE(info) & GST_PAD_PROBE_TYPE_BUFFER) return dropNext() ? GST_PAD_PROBE_DROP : GST_PAD_PROBE_OK;
+    GstBufferList* list = gst_buffer_list_make_writable(GST_PAD_PROBE_INFO_BUFFER_LIST(info));
+    for (guint i = 0; i < gst_buffer_list_length(list);) {
+      if (dropNext())
+        gst_buffer_list_remove(list, i, 1);
+      else
+        ++i;
+    }
+    GST_PAD_PROBE_INFO_DATA(info) = list;
+    return gst_buffer_list_length(list) ? GST_PAD_PROBE_OK : GST_PAD_PROBE_DROP;
+  }
 
   // :pc thread → main thread.
   static void OnIceCandidate(GstElement*, guint mline, gchar* candidate, gpointer data) {
@@ -160,6 +182,9 @@ struct WebRtcClient::Impl : std::enable_shared_from_this<Impl> {
       if (opt.keyframeMaxDist > 0) g_object_set(enc, "keyframe-max-dist", opt.keyframeMaxDist, nullptr);
       GstElement* pay = Make("rtpvp8pay");
       g_object_set(pay, "pt", guint(opt.videoPt), nullptr);
+      GstPad* paySrc = gst_element_get_static_pad(pay, "src");
+      gst_pad_add_probe(paySrc, GstPadProbeType(GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST), LossProbe, this, nullptr);
+      gst_object_unref(paySrc);
       AddSendBranch({src, filter, enc, pay}, VideoRtpCaps(opt.videoPt));
     }
     if (opt.audio) {
@@ -281,6 +306,15 @@ void WebRtcClient::AddRemoteCandidate(int mline, const std::string& candidate) {
 
 uint64_t WebRtcClient::framesDecoded() const {
   return impl_->receiver ? impl_->receiver->framesDecoded() : 0;
+}
+double WebRtcClient::audioLevelDb() const {
+  return impl_->receiver ? impl_->receiver->audioLevelDb() : -100;
+}
+uint64_t WebRtcClient::audibleAudioBuffers() const {
+  return impl_->receiver ? impl_->receiver->audibleAudioBuffers() : 0;
+}
+void WebRtcClient::SetVideoLoss(int everyNth) {
+  impl_->videoLossEvery = everyNth;
 }
 uint64_t WebRtcClient::audioBuffersDecoded() const {
   return impl_->receiver ? impl_->receiver->audioBuffersDecoded() : 0;

@@ -63,6 +63,12 @@ public:
   gint64 lastFrameTime() const;
   uint64_t maxFrameGapUs() const;      // the largest gap between consecutive decoded video frames so far
   uint64_t keyframesReceived() const;  // video keyframes out of the depayloader
+  // Player side: the level of the received audio (see ReceiveCounter).
+  double audioLevelDb() const;
+  uint64_t audibleAudioBuffers() const;
+  // Publisher side: drops every Nth video RTP packet before it is sent (0: none), as a
+  // lossy uplink would. Any thread.
+  void SetVideoLoss(int everyNth);
   // Player side: asks the sender for a keyframe (PLI/FIR through webrtcbin's RTP session);
   // false when no video is being received yet. Main thread.
   bool RequestKeyframe();
