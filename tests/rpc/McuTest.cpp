@@ -179,6 +179,13 @@ TEST_F(McuTest, EachClientSeesEveryPatternAndHearsTheOthersButNotItself) {
     }
   }
   EXPECT_TRUE(ok);
+
+  // Everyone is sounding a tone: the mixer says who is speaking.
+  auto speaking = a.ws().WaitNotification("speaking", 10000);
+  ASSERT_TRUE(speaking);
+  std::string who = (*speaking)["params"]["participantId"];
+  EXPECT_TRUE(who == a.id() || who == b.id() || who == c.id()) << speaking->dump();
+  EXPECT_GT((*speaking)["params"]["level"].get<double>(), -50.0);
 }
 
 TEST_F(McuTest, JoinLeaveAndLayoutChangesKeepTheMixFlowing) {
