@@ -289,10 +289,14 @@ void Mixer::DropTile(const std::string& tileId) {
       if (i->second->tileId == tileId && i->second->kind == "video") RemoveInput(*i->second);
       i = next;
     }
-    gst_element_set_state(t.placeholder, GST_STATE_NULL);
-    gst_bin_remove(GST_BIN(pipeline_), t.placeholder);
+    // The compositor's pad goes first: it lets go of a source thread waiting in it.
+    GstPad* out = gst_element_get_static_pad(t.placeholder, "src");
+    gst_pad_unlink(out, t.placeholderPad);
+    gst_object_unref(out);
     gst_element_release_request_pad(compositor_, t.placeholderPad);
     gst_object_unref(t.placeholderPad);
+    gst_element_set_state(t.placeholder, GST_STATE_NULL);
+    gst_bin_remove(GST_BIN(pipeline_), t.placeholder);
     tiles_.erase(it);
     Relayout();
     return;
