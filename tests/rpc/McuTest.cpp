@@ -226,6 +226,28 @@ TEST_F(McuTest, JoinLeaveAndLayoutChangesKeepTheMixFlowing) {
   })) << ColourAt(host.received(play), 0.5, 0.5);
 }
 
+TEST_F(McuTest, AParticipantWithoutVideoHasAPlaceholderTile) {
+  int64_t room = CreateRoom({{"mode", "mcu"}, {"definition", "240p"}});
+  Member a(*daemon_, "camera"), b(*daemon_, "voice only");
+  ASSERT_EQ(ErrorCodeOf(a.Join(room)), 0);
+  ASSERT_EQ(ErrorCodeOf(b.Join(room)), 0);
+  WebRtcClient::Options o;
+  o.pattern = "red";
+  a.Publish(o);
+  o.video = false;
+  b.Publish(o);
+  std::string play = a.PlayMix();
+  // Two tiles side by side; the right one is the placeholder (dark slate, name in the
+  // middle): sampled off its centre, away from the name.
+  auto placeholder = [&] {
+    int yuv[3];
+    if (!a.received(play).SampleYuv(0.55, 0.35, yuv)) return false;
+    return yuv[0] > 35 && yuv[0] < 80 && yuv[1] > 130 && yuv[1] < 150;
+  };
+  bool ok = Wait({&a, &b}, [&] { return ColourAt(a.received(play), 0.25, 0.5) == "red" && placeholder(); });
+  EXPECT_TRUE(ok) << ColourAt(a.received(play), 0.25, 0.5) << " " << ColourAt(a.received(play), 0.55, 0.35);
+}
+
 TEST_F(McuTest, InvalidLayoutsAreRejected) {
   int64_t room = CreateRoom({{"mode", "mcu"}, {"definition", "240p"}});
   Member host(*daemon_, "host");
