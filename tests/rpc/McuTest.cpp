@@ -220,10 +220,12 @@ TEST_F(McuTest, JoinLeaveAndLayoutChangesKeepTheMixFlowing) {
   uint64_t before = host.peer(play).framesDecoded();
   guest.reset();  // leaves abruptly
   ASSERT_TRUE(host.ws().WaitNotification("participantLeft"));
-  // The host alone again: its own tile fills the picture, frames keep coming.
+  // The host alone again: its own tile fills the picture, frames keep coming. (The
+  // largest gap between decoded frames is recorded, not asserted: it depends on the load.)
   EXPECT_TRUE(Wait({&host}, [&] {
     return ColourAt(host.received(play), 0.5, 0.5) == "red" && host.peer(play).framesDecoded() > before + 30;
   })) << ColourAt(host.received(play), 0.5, 0.5);
+  RecordProperty("max_frame_gap_ms", std::to_string(host.peer(play).maxFrameGapUs() / 1000));
 }
 
 TEST_F(McuTest, AParticipantWithoutVideoHasAPlaceholderTile) {
