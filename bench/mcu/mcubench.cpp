@@ -96,9 +96,10 @@ void SetPattern(WebRtcClient& c, const char* pattern) {
   gst_object_unref(pipeline);
 }
 
+// NaN when the change was missed more often than seen.
 double Median(std::vector<double> v) {
   if (v.empty()) return NAN;
-  std::sort(v.begin(), v.end());
+  std::sort(v.begin(), v.end(), [](double a, double b) { return !std::isnan(a) && (std::isnan(b) || a < b); });
   return v[v.size() / 2];
 }
 
@@ -130,7 +131,8 @@ int main(int argc, char** argv) {
   HttpClient http(url);
   std::string token = ResultOf(http.Call("auth.login", {{"account", "admin"}, {"password", password}}))["token"];
 
-  std::printf("%4s %10s %10s %12s %12s %12s\n", "N", "cpu %", "mix fps", "sfu g2g ms", "mix g2g ms", "added ms");
+  std::printf("%4s %8s %8s %8s %11s %11s %9s\n", "N", "cpu %", "mix fps", "sfu fps", "sfu g2g ms", "mix g2g ms",
+              "added ms");
   for (int n : counts) {
     int64_t room = ResultOf(http.Call("room.create",
                                       {{"name", "mcubench"}, {"mode", "mcu"}, {"definition", definition},
@@ -167,12 +169,13 @@ int main(int argc, char** argv) {
     RunUntil([&] { pump(); return false; }, 3000);  // settle
 
     double cpu0 = CpuSeconds(serverPid);
-    uint64_t frames0 = mix.framesDecoded();
+    uint64_t frames0 = mix.framesDecoded(), direct0 = direct.framesDecoded();
     gint64 t0 = g_get_monotonic_time();
     RunUntil([&] { pump(); return false; }, duration * 1000);
     double wall = double(g_get_monotonic_time() - t0) / 1e6;
     double cpu = (CpuSeconds(serverPid) - cpu0) / wall * 100;
     double fps = double(mix.framesDecoded() - frames0) / wall;
+    double directFps = double(direct.framesDecoded() - direct0) / wall;
 
     // Tile 0's centre in the grid of n.
     int cols = int(std::ceil(std::sqrt(double(n)))), rows = (n + cols - 1) / cols;
@@ -183,7 +186,7 @@ int main(int argc, char** argv) {
       return c.receiver()->SampleYuv(x, y, yuv) ? yuv[0] : -1;
     };
     WebRtcClient& pub = *clients[0]->peers[stream0];
-    for (int f = 0; f < flips; ++f) {
+    for (int f = 0; f < 2 * flips; ++f) {
       bool white = f % 2 == 0;
       SetPattern(pub, white ? "white" : "black");
       gint64 start = g_get_monotonic_time();
@@ -196,12 +199,17 @@ int main(int argc, char** argv) {
         if (!tMix && reached(luma(mix, fx, fy))) tMix = now;
         return tDirect && tMix;
       }, 5000);
-      if (tDirect) sfu.push_back(double(tDirect - start) / 1000);
-      if (tMix) mcu.push_back(double(tMix - start) / 1000);
+      if (white) {  // black → white: a stalled black picture never passes for it
+        sfu.push_back(tDirect ? double(tDirect - start) / 1000 : NAN);
+        mcu.push_back(tMix ? double(tMix - start) / 1000 : NAN);
+      }
       RunUntil([&] { pump(); return false; }, 700);
     }
     double s = Median(sfu), m = Median(mcu);
-    std::printf("%4d %10.1f %10.1f %12.0f %12.0f %12.0f\n", n, cpu, fps, s, m, m - s);
+    // "-": the change never showed within 5 s.
+    auto ms = [](double v) { return std::isnan(v) ? std::string("-") : std::to_string(int(std::lround(v))); };
+    std::printf("%4d %8.1f %8.1f %8.1f %11s %11s %9s\n", n, cpu, fps, directFps, ms(s).c_str(), ms(m).c_str(),
+                ms(m - s).c_str());
     std::fflush(stdout);
     for (auto& c : clients) c->peers.clear();
     clients.clear();
