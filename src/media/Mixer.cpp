@@ -212,7 +212,11 @@ Mixer::Mixer(RoomPipeline& room, const McuProfile& profile, const std::string& d
   g_object_set(audioTee_, "allow-not-linked", TRUE, nullptr);
   gst_element_link_many(mixminus_, acaps, aqueue, aenc, audioTee_, nullptr);
 
-  for (auto* e : fixed_) gst_element_sync_state_with_parent(e);
+  // Downstream first: a live aggregator that starts pushing into an element still in
+  // READY gets FLUSHING back and pauses for good.
+  for (auto it = fixed_.rbegin(); it != fixed_.rend(); ++it)
+    if (*it != bed) gst_element_sync_state_with_parent(*it);
+  gst_element_sync_state_with_parent(bed);
   room_.AddLocalSource(kFullMixSource, {{"video", videoCodec_, videoTee_}, {"audio", audioCodec_, audioTee_}});
   GST_INFO("mixer started [%dx%d@%d video:%s]", format_.width, format_.height, format_.fps,
            profile.video.codec.c_str());
@@ -285,10 +289,14 @@ void Mixer::DropTile(const std::string& tileId) {
       if (i->second->tileId == tileId && i->second->kind == "video") RemoveInput(*i->second);
       i = next;
     }
-    gst_element_set_state(t.placeholder, GST_STATE_NULL);
-    gst_bin_remove(GST_BIN(pipeline_), t.placeholder);
+    // The compositor's pad goes first: it lets go of a source thread waiting in it.
+    GstPad* out = gst_element_get_static_pad(t.placeholder, "src");
+    gst_pad_unlink(out, t.placeholderPad);
+    gst_object_unref(out);
     gst_element_release_request_pad(compositor_, t.placeholderPad);
     gst_object_unref(t.placeholderPad);
+    gst_element_set_state(t.placeholder, GST_STATE_NULL);
+    gst_bin_remove(GST_BIN(pipeline_), t.placeholder);
     tiles_.erase(it);
     Relayout();
     return;
@@ -349,13 +357,13 @@ Mixer::Slot& Mixer::SlotOf(const std::string& participantId) {
     g_object_set(s->tee, "allow-not-linked", TRUE, nullptr);
     gst_bin_add_many(GST_BIN(pipeline_), s->encoder, s->tee, nullptr);
     gst_element_link(s->encoder, s->tee);
+    gst_element_sync_state_with_parent(s->tee);
+    gst_element_sync_state_with_parent(s->encoder);
     GstPad* minus = gst_element_get_static_pad(mixminus_, ("src_" + n).c_str());
     GstPad* in = gst_element_get_static_pad(s->encoder, "sink");
     gst_pad_link(minus, in);
     gst_object_unref(minus);
     gst_object_unref(in);
-    gst_element_sync_state_with_parent(s->tee);
-    gst_element_sync_state_with_parent(s->encoder);
   }
   s->participantId = participantId;
   s->levelDb = -127;
@@ -448,6 +456,9 @@ void Mixer::RemoveStream(const std::string& streamId) {
   if (TileOf(streamId)) DropTile(streamId);  // a screen share's own tile
 }
 
+// The input's streaming thread may be waiting inside the aggregator (a serialized query
+// such as ALLOCATION): flush or release the aggregator's pad first, so that stopping the
+// input does not wait for it forever.
 void Mixer::RemoveInput(Input& in) {
   std::string key = in.streamId + "/" + in.kind;
   GstPad* sink = gst_element_get_static_pad(in.bin, "sink");
@@ -455,19 +466,23 @@ void Mixer::RemoveInput(Input& in) {
   gst_object_unref(sink);
   gst_element_release_request_pad(in.tee, in.teePad);
   gst_object_unref(in.teePad);
-  gst_element_set_state(in.bin, GST_STATE_NULL);
   GstPad* out = gst_element_get_static_pad(in.bin, "src");
   gst_pad_unlink(out, in.mixPad);
   gst_object_unref(out);
-  gst_bin_remove(GST_BIN(pipeline_), in.bin);
   if (in.kind == "video") {
     if (Tile* t = TileOf(in.tileId); t && t->videoPad == in.mixPad) t->videoPad = nullptr;
     gst_element_release_request_pad(compositor_, in.mixPad);
     gst_object_unref(in.mixPad);
-  } else if (auto s = slots_.find(in.participantId); s != slots_.end()) {
-    // The mixer's pad stays (releasing aggregator pads while playing races in 1.22).
-    s->second->hasInput = false;
+    gst_element_set_state(in.bin, GST_STATE_NULL);
+  } else {
+    // The mixer's pad stays for the next input (releasing aggregator pads while playing
+    // races in 1.22): flushed, it lets go of the input's thread and forgets its data.
+    gst_pad_send_event(in.mixPad, gst_event_new_flush_start());
+    gst_element_set_state(in.bin, GST_STATE_NULL);
+    gst_pad_send_event(in.mixPad, gst_event_new_flush_stop(TRUE));
+    if (auto s = slots_.find(in.participantId); s != slots_.end()) s->second->hasInput = false;
   }
+  gst_bin_remove(GST_BIN(pipeline_), in.bin);
   GST_INFO("mixer input removed [stream:%s kind:%s]", in.streamId.c_str(), in.kind.c_str());
   inputs_.erase(key);
 }
