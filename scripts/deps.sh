@@ -23,6 +23,7 @@ ATRIUM_DEPS=(
   chromium python3-aiortc python3-websockets tcpdump iproute2 util-linux
   # packages (scripts/package, tests/packaging): .deb, .rpm, lint, unit check
   dpkg-dev debhelper lintian rpm systemd adduser
+  mmdebstrap  # scripts/package-cross: the arm64 build chroot
 )
 
 ATRIUM_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

@@ -19,7 +19,7 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 work=${ATRIUM_PKG_WORK:-/tmp/atrium-package-test}
 sfubench=${ATRIUM_SFUBENCH:?set ATRIUM_SFUBENCH to a built atrium-sfubench}
 
-log() { echo "package-test: $*" >&2; }
+log() { echo "package-test: [${SECONDS}s] $*" >&2; }
 fail() { log "FAIL: $*"; exit 1; }
 
 if ((EUID != 0)) || ! command -v dpkg >/dev/null; then
