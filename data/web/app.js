@@ -10,6 +10,7 @@ import { initMeeting, meeting, extensions } from './meeting.js';
 import { speaker } from './speaker.js';
 import { moderation } from './moderation.js';
 import { recordings, showRecordings } from './archive.js';
+import { mix } from './mix.js';
 
 // Optional server features: the feature name and a method whose presence shows it.
 const FEATURES = { moderation: 'host.mute', recording: 'recording.stop' };
@@ -58,7 +59,8 @@ async function reconnectPage() {
 }
 
 async function start() {
-  extensions.push(speaker, moderation, recordings);
+  extensions.push(speaker, moderation, recordings, mix);
+  mix.init();
   moderation.init();
   recordings.init();
   initHome();

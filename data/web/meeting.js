@@ -49,7 +49,8 @@ function tile(key, name, { local = false, kind = 'camera' } = {}) {
   video.muted = local;
   t = el('figure', { class: `tile ${kind}${local ? ' local' : ''}`, dataset: { key } },
     video, el('figcaption', {}, el('span', { class: 'name' }, name), el('span', { class: 'badges' })));
-  video.setAttribute('aria-label', local ? 'Your video' : `${kind === 'screen' ? 'Screen of' : 'Video of'} ${name}`);
+  video.setAttribute('aria-label', local ? 'Your video' : kind === 'mix' ? 'Mixed video of the meeting'
+    : `${kind === 'screen' ? 'Screen of' : 'Video of'} ${name}`);
   state.tiles.set(key, t);
   $('grid').append(t);
   layoutGrid();
@@ -195,8 +196,8 @@ async function stopScreen() {
 function wire(conf) {
   conf.addEventListener('participants', renderPeople);
   conf.addEventListener('play', ({ detail: d }) => {
-    const t = tile(d.streamId, nameOf(d.participantId), { kind: d.kind });
-    t.dataset.participant = d.participantId;
+    const t = tile(d.streamId, d.kind === 'mix' ? 'Everyone (mixed)' : nameOf(d.participantId), { kind: d.kind });
+    if (d.participantId) t.dataset.participant = d.participantId;
     t.querySelector('video').srcObject = d.media;
     renderPeople();
   });
@@ -268,8 +269,8 @@ export async function enterMeeting(params, { stream, camera, mic }) {
   const me = tile('local', `${state.conf.me.name} (you)`, { local: true });
   me.querySelector('video').srcObject = stream && stream.getVideoTracks().length ? stream : null;
   for (const [sid, play] of state.conf.plays) {
-    const t = tile(sid, nameOf(play.participantId), { kind: play.kind });
-    t.dataset.participant = play.participantId;
+    const t = tile(sid, play.kind === 'mix' ? 'Everyone (mixed)' : nameOf(play.participantId), { kind: play.kind });
+    if (play.participantId) t.dataset.participant = play.participantId;
     t.querySelector('video').srcObject = play.media;
   }
   refreshControls();

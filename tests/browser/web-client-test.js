@@ -61,6 +61,48 @@ async function joinByLink(page, url, { name, password } = {}) {
 
 const visible = (page, sel) => page.locator(sel).isVisible();
 
+// An MCU room: each page plays the room's one mixed stream and decodes it. A server that
+// does not mix answers media.play "mix" with notFound, and the page plays each stream.
+async function checkMcuRoom(checks, alice, bob, daemon) {
+  const { token } = await daemon.call('auth.login', { account: 'admin', password: ADMIN_PASSWORD });
+  const { roomId } = await daemon.call('room.create', { name: 'Mixed', mode: 'mcu', isPublic: true }, token);
+  await joinByLink(alice, `${daemon.url}/?rd=${roomId}`);
+  await alice.waitForSelector('#view-meeting:not([hidden])').catch(async (e) => {
+    log(await alice.evaluate(() => `${document.querySelector('.view:not([hidden])').id}: ${document.getElementById('join-error').textContent}`));
+    throw e;
+  });
+  await joinByLink(bob, `${daemon.url}/?rd=${roomId}&name=Bob`);
+  await bob.waitForSelector('#view-meeting:not([hidden])');
+  await sleep(1000); // a server that does not mix answers media.play "mix" at once
+  const mixed = await alice.evaluate(() => atrium.meeting.conference.mixed);
+  const last = await waitFor(async () => {
+    const s = { alice: await alice.evaluate(() => atrium.meeting.stats()), bob: await bob.evaluate(() => atrium.meeting.stats()) };
+    const frames = (x) => (mixed ? (x.mix && x.mix.framesDecoded) || 0 : Object.values(x).reduce((n, v) => n + ((v && v.framesDecoded) || 0), 0));
+    s.frames = { alice: frames(s.alice), bob: frames(s.bob) };
+    s.done = s.frames.alice > MIN_FRAMES && s.frames.bob > MIN_FRAMES;
+    return s;
+  }, MEDIA_TIMEOUT_MS, 500);
+  if (mixed) {
+    checks.check(last.frames.alice > MIN_FRAMES && last.frames.bob > MIN_FRAMES, 'in an MCU room each page decodes the mix',
+      JSON.stringify(last.frames));
+    checks.check(await visible(bob, '#grid video[aria-label="Mixed video of the meeting"]'), "bob's grid shows the mix");
+    checks.check(await visible(alice, '#m-layout'), 'the host may choose the layout of the mix');
+    await alice.selectOption('#m-layout', 'speaker');
+    await bob.waitForFunction(() => document.getElementById('m-layout').value === 'speaker', null, { timeout: 10000 });
+    checks.pass("the host's layout choice reaches bob's page (layoutChanged)");
+    await sleep(1000);
+    await screenshot(bob, 'meeting-mcu.png');
+  } else {
+    log('this server does not mix: the MCU room is played stream by stream');
+    checks.check(last.frames.alice > MIN_FRAMES && last.frames.bob > MIN_FRAMES,
+      'in an MCU room of a server that does not mix, each page decodes the other stream by stream', JSON.stringify(last.frames));
+  }
+  for (const page of [bob, alice]) {
+    await page.click('#btn-leave');
+    await page.waitForSelector('#view-ended:not([hidden])');
+  }
+}
+
 // The recording made in the meeting is on the recordings page, downloads, and plays in
 // the browser (a <video> reaches its second second of picture).
 async function checkRecordingsPage(checks, page, daemon) {
@@ -280,6 +322,7 @@ async function main() {
     checks.check(/you ended the meeting/i.test(await alice.textContent('#ended-reason')), "alice's page says she ended it");
     const ended = await daemon.call('meeting.byCode', { code });
     checks.check(ended.status === 'ended', 'ending a meeting joined by code marks the meeting ended', ended.status);
+    await checkMcuRoom(checks, alice, bob, daemon);
     if (canRecord) await checkRecordingsPage(checks, alice, daemon);
     ok = true;
   } catch (e) {
