@@ -219,6 +219,29 @@ async function main() {
     const speaking = await bob.waitForSelector('#grid .tile.speaking', { timeout: 10000 }).then(() => true, () => false);
     checks.check(speaking, "bob's page highlights the speaking host's tile");
 
+    // Where the server has chat: a room message and a private one arrive on the other
+    // side, and a file Alice sends downloads on Bob's page with the same bytes.
+    if (await alice.evaluate(() => atrium.session.has('chat'))) {
+      await alice.fill('#chat-form textarea', 'Hello from the host');
+      await alice.click('#chat-form button[type=submit]');
+      await bob.waitForSelector('#chat-log li:has-text("Hello from the host")', { timeout: 10000 });
+      checks.pass("alice's chat message arrives on bob's page");
+      await bob.selectOption('#chat-to', { label: 'Administrator' });
+      await bob.fill('#chat-form textarea', 'Just for you');
+      await bob.press('#chat-form textarea', 'Enter');
+      await alice.waitForSelector('#chat-log li.private:has-text("Just for you")', { timeout: 10000 });
+      checks.pass("bob's private message arrives on alice's page, marked private");
+      const bytes = Buffer.from('Atrium meeting notes\n'.repeat(200));
+      await alice.setInputFiles('#chat-file', { name: 'notes.txt', mimeType: 'text/plain', buffer: bytes });
+      await bob.waitForSelector('#chat-log button[aria-label="Download notes.txt"]', { timeout: 15000 });
+      const [dl] = await Promise.all([bob.waitForEvent('download', { timeout: 15000 }),
+        bob.click('#chat-log button[aria-label="Download notes.txt"]')]);
+      const got = fs.readFileSync(await dl.path());
+      checks.check(got.equals(bytes), 'a file sent in the chat downloads on the other side, unchanged', `${got.length} bytes`);
+    } else {
+      log('this server has no chat (chat.send): chat checks skipped');
+    }
+
     // Where the server has host controls: the host mutes Bob, and Bob's page shows it.
     if (await alice.evaluate(() => atrium.session.has('moderation'))) {
       await alice.click('#m-people button[aria-label="Mute Bob"]');
