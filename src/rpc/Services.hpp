@@ -6,6 +6,7 @@
 #include "auth/TokenService.hpp"
 #include "core/Config.hpp"
 #include "rooms/ConferenceRegistry.hpp"
+#include "rooms/RecordingManager.hpp"
 #include "rpc/Dispatcher.hpp"
 #include "rpc/HttpRoutes.hpp"
 #include "rpc/Metrics.hpp"
@@ -26,6 +27,8 @@ struct Services {
   std::function<size_t()> sessionCount;
   // Adds a plain HTTP endpoint (see HttpRoutes.hpp); set by the daemon before Register*.
   std::function<void(const std::string& prefix, HttpRoute route)> addRoute;
+  rooms::RecordingManager* recordings = nullptr;
+  const auth::AppSigner* urlSigner = nullptr;  // recording download URLs
 };
 
 void RegisterServerMethods(Dispatcher& d, Services& s);
@@ -34,6 +37,8 @@ void RegisterUserMethods(Dispatcher& d, Services& s);
 void RegisterRoomMethods(Dispatcher& d, Services& s);
 void RegisterMeetingMethods(Dispatcher& d, Services& s);
 void RegisterConferenceMethods(Dispatcher& d, Services& s);
+void RegisterHostMethods(Dispatcher& d, Services& s);
+void RegisterRecordingMethods(Dispatcher& d, Services& s);
 
 // Every method family, and the authenticator that turns tokens into identities.
 void RegisterAll(Dispatcher& d, Services& s);

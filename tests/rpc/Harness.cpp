@@ -37,6 +37,14 @@ std::string ReadFile(const std::string& path) {
   return ss.str();
 }
 
+// In sanitizer builds atriumd's own reports (memory errors, leaks at exit, undefined
+// behaviour) land in its log: each one fails the test that ran it.
+void CheckSanitizerReports(const std::string& log) {
+  for (const char* report : {"ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:"})
+    if (log.find(report) != std::string::npos)
+      ADD_FAILURE() << "atriumd reported \"" << report << "\":\n" << log.substr(log.find(report), 20000);
+}
+
 }  // namespace
 
 TempDir::TempDir() {
@@ -72,7 +80,10 @@ DaemonProcess::DaemonProcess(std::string dataDir, std::string config, std::map<s
 }
 
 DaemonProcess::~DaemonProcess() {
-  if (Running()) Stop();
+  if (Running())
+    Stop();
+  else if (std::string log = ReadFile(dataDir_ + "/atriumd.log"); proc_ && log != stderr_)
+    CheckSanitizerReports(log);  // it ended by itself, or was killed: nothing read its log since
 }
 
 void DaemonProcess::Start() {
@@ -138,6 +149,10 @@ DaemonProcess::Usage DaemonProcess::ReadUsage() const {
     if (line.rfind("VmRSS:", 0) == 0) u.rssKiB = atol(line.c_str() + 6);
     if (line.rfind("Threads:", 0) == 0) u.threads = atol(line.c_str() + 8);
   }
+  if (GDir* fds = g_dir_open(("/proc/" + std::to_string(pid()) + "/fd").c_str(), 0, nullptr)) {
+    while (g_dir_read_name(fds)) u.fds++;
+    g_dir_close(fds);
+  }
   return u;
 }
 
@@ -147,6 +162,7 @@ void DaemonProcess::Stop() {
   g_subprocess_wait(proc_.get(), nullptr, nullptr);
   exitStatus_ = g_subprocess_get_if_exited(proc_.get()) ? g_subprocess_get_exit_status(proc_.get()) : -1;
   stderr_ = ReadFile(dataDir_ + "/atriumd.log");
+  CheckSanitizerReports(stderr_);
 }
 
 void DaemonProcess::Kill9() {

@@ -44,10 +44,11 @@ public:
   void Kill9();  // SIGKILL, then wait
   bool Running() const;
   int pid() const;
-  // VmRSS in KiB and thread count of the running daemon, from /proc.
+  // VmRSS in KiB, thread count and open file descriptors of the running daemon, from /proc.
   struct Usage {
     long rssKiB = 0;
     long threads = 0;
+    long fds = 0;
   };
   Usage ReadUsage() const;
   int ExitStatus() const { return exitStatus_; }

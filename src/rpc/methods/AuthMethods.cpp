@@ -1,5 +1,6 @@
 // auth.* (login, resume, logout, tokens for scripts, third-party sign-in) and app.*
 // (the third-party apps allowed to sign their users in).
+#include "auth/LoginThrottle.hpp"
 #include "auth/Passwords.hpp"
 #include "core/Log.hpp"
 #include "rpc/Services.hpp"
@@ -44,18 +45,29 @@ void RegisterAuthMethods(Dispatcher& d, Services& s) {
       [&s](const std::string& token) { return IdentityOf(s.tokens.Verify(token)); },
       [&s](Identity& id) { views::CheckIdentity(s, id); });
 
-  d.Add("auth.login", Access::Public, [&s](Call& c) {
+  // Password guessing is slowed down per account and per client address (docs/protocol.md,
+  // auth.login): a refused attempt costs no hash and says when to try again.
+  auto throttle = std::make_shared<auth::LoginThrottle>();
+  d.Add("auth.login", Access::Public, [&s, throttle](Call& c) {
     std::string account = c.params.str("account", 256);
     std::string password = c.params.str("password", 1024);
+    if (int64_t waitMs = throttle->RetryAfterMs(account, c.session.peer())) {
+      GST_INFO("login throttled [account:%s peer:%s wait_ms:%" G_GINT64_FORMAT "]", account.c_str(),
+               c.session.peer().c_str(), waitMs);
+      throw AppError(ErrorCode::RateLimited, "too many failed logins, try again later",
+                     {{"reason", "loginThrottled"}, {"retryAfter", (waitMs + 999) / 1000}});
+    }
     auto u = store::Users(s.db).FindByAccount(account);
     // Unknown account and wrong password answer alike, and both cost a hash check.
     static const std::string kDummyHash = auth::HashPassword("atrium: no such account");
     bool ok = u ? auth::VerifyPassword(u->passwordHash, password)
                 : (auth::VerifyPassword(kDummyHash, password), false);
     if (!ok) {
+      throttle->Failed(account, c.session.peer());
       GST_INFO("login failed [account:%s peer:%s]", account.c_str(), c.session.peer().c_str());
       throw AppError(ErrorCode::WrongPassword, "wrong account or password");
     }
+    throttle->Succeeded(account);
     return SignIn(s, c, *u);
   });
 

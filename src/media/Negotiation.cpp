@@ -1,0 +1,57 @@
+// Codec selection, answer caps and candidate rewriting (see Negotiation.hpp).
+#include "media/Negotiation.hpp"
+
+#include <glib.h>
+
+namespace atrium::media {
+
+GstCaps* CodecCaps(const std::string& kind, const Codec& c, int pt) {
+  GstCaps* caps = gst_caps_new_simple("application/x-rtp", "media", G_TYPE_STRING, kind.c_str(), "encoding-name",
+                                      G_TYPE_STRING, c.name.c_str(), "clock-rate", G_TYPE_INT, c.clockRate, "payload",
+                                      G_TYPE_INT, pt, nullptr);
+  GstStructure* s = gst_caps_get_structure(caps, 0);
+  if (kind == "video") {
+    gst_structure_set(s, "rtcp-fb-nack-pli", G_TYPE_BOOLEAN, TRUE, "rtcp-fb-ccm-fir", G_TYPE_BOOLEAN, TRUE,
+                      "rtcp-fb-nack", G_TYPE_BOOLEAN, TRUE, nullptr);
+  }
+  if (!c.params.empty()) gst_structure_set(s, "encoding-params", G_TYPE_STRING, c.params.c_str(), nullptr);
+  if (c.name == "H264" && !c.fmtp.empty()) {
+    // Keep the offer's profile so that the answer matches what the client can decode.
+    gchar** kvs = g_strsplit(c.fmtp.c_str(), ";", -1);
+    for (gchar** kv = kvs; *kv; ++kv) {
+      gchar** pair = g_strsplit(g_strstrip(*kv), "=", 2);
+      if (pair[0] && pair[1]) gst_structure_set(s, pair[0], G_TYPE_STRING, pair[1], nullptr);
+      g_strfreev(pair);
+    }
+    g_strfreev(kvs);
+  }
+  return caps;
+}
+
+std::string WithAddress(const std::string& candidate, const std::string& address) {
+  gchar** f = g_strsplit(candidate.c_str(), " ", -1);
+  std::string out;
+  if (g_strv_length(f) >= 8 && g_strcmp0(f[6], "typ") == 0 && g_strcmp0(f[7], "host") == 0 &&
+      g_strcmp0(f[4], address.c_str()) != 0) {
+    std::string foundation = std::string(f[0]) + "9";  // its own foundation
+    g_free(f[0]);
+    f[0] = g_strdup(foundation.c_str());
+    g_free(f[4]);
+    f[4] = g_strdup(address.c_str());
+    gchar* joined = g_strjoinv(" ", f);
+    out = joined;
+    g_free(joined);
+  }
+  g_strfreev(f);
+  return out;
+}
+
+std::optional<Codec> PreferredCodec(const OfferMedia& m) {
+  for (const char* name : {"VP8", "H264", "OPUS"}) {
+    auto c = m.Find(name);
+    if (c && IsForwardableCodec(m.kind, c->name)) return c;
+  }
+  return std::nullopt;
+}
+
+}  // namespace atrium::media

@@ -1,0 +1,30 @@
+// The SDP decisions Atrium makes itself when it answers an offer, apart from webrtcbin:
+// which offered codec a track uses, the caps (codec preferences) that make webrtcbin's
+// answer carry it, and host candidates announced again with the public address.
+// Pure functions of their input: tests/fuzz/SdpFuzzer.cpp drives them with hostile offers.
+#pragma once
+
+#include "media/Sdp.hpp"
+
+#include <gst/gst.h>
+
+#include <optional>
+#include <string>
+
+namespace atrium::media {
+
+// The codec a published m-line is forwarded with: the first of VP8, H264, OPUS that the
+// m-line offers and that suits its kind; none when it offers nothing forwardable.
+std::optional<Codec> PreferredCodec(const OfferMedia& m);
+
+// application/x-rtp caps for `c` with payload type `pt` (transfer full), with the
+// feedback a video track needs and, for H264, the offer's fmtp parameters (so that the
+// answer keeps the profile the client can decode). Fmtp entries that are not
+// `name=value` with a valid field name are left out.
+GstCaps* CodecCaps(const std::string& kind, const Codec& c, int pt);
+
+// A host candidate again with another address (1:1 NAT), or "" for other candidates.
+// "candidate:F C TRANSPORT PRIORITY ADDRESS PORT typ host ..."
+std::string WithAddress(const std::string& candidate, const std::string& address);
+
+}  // namespace atrium::media
