@@ -56,6 +56,11 @@ export class Conference extends EventTarget {
       for (const [streamId, play] of this.plays)
         if (play.playId === id) { this.stopPlay(streamId, false); this.emit('error', { error: new Error(`a video stopped: ${reason}`) }); }
     });
+    on('linkSlow', ({ participantId, slow }) => {
+      const p = this.me && this.me.id === participantId ? this.me : this.participants.get(participantId);
+      if (p) { p.linkSlow = slow; this.emit('participants'); }
+      if (p === this.me) this.emit('linkSlow', { slow });
+    });
     on('meetingFinished', () => this.end('finished'));
     on('kicked', () => this.end('kicked'));
     on('participantUpdated', ({ participant }) => {

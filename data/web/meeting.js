@@ -90,6 +90,7 @@ function renderPeople() {
     if (streams.includes('screen')) li.append(el('span', { class: 'tag' }, 'sharing'));
     const local = p === conf.me ? localState() : {};
     if (p.muted || p.audio === false || local.audio === false) li.append(el('span', { class: 'tag muted', 'aria-label': 'microphone off' }, 'mic off'));
+    if (p.linkSlow) li.append(el('span', { class: 'tag muted' }, 'weak connection'));
     if (p.videoDisabled || p.video === false || local.video === false) li.append(el('span', { class: 'tag' }, 'video off'));
     for (const x of extensions) if (x.decorate) x.decorate(li, p);
     return li;
@@ -207,6 +208,8 @@ function wire(conf) {
     if (d.streamId === state.cameraId) { state.cameraId = null; meeting.status('Your video stopped on the server.'); }
   });
   conf.addEventListener('error', ({ detail: d }) => meeting.status(messageFor(d.error)));
+  conf.addEventListener('linkSlow', ({ detail: d }) => meeting.status(d.slow
+    ? 'Your connection is weak: others may see and hear you badly.' : 'Your connection is fine again.'));
   conf.addEventListener('finished', ({ detail: d }) => {
     const why = {
       finished: state.finishing ? 'You ended the meeting for everyone.' : 'The host ended the meeting.',
@@ -279,6 +282,10 @@ export async function enterMeeting(params, { stream, camera, mic }) {
   state.timer = setInterval(() => { $('m-timer').textContent = clock((Date.now() - state.startedAt) / 1000); }, 1000);
   $('m-timer').textContent = '00:00';
   meeting.status('');
+  // The timer counts from the start of the meeting where the server tells it.
+  session.rpc.call('conference.info').then((info) => {
+    if (typeof info.elapsed === 'number') state.startedAt = Date.now() - info.elapsed * 1000;
+  }, () => {});
 }
 
 // Leaves the page's meeting state and shows why.
