@@ -182,7 +182,7 @@ async function main() {
     await alice.click('#new-room');
     await alice.fill('#room-form input[name=name]', 'Web client test');
     await alice.selectOption('#room-form select[name=mode]', 'sfu');
-    await alice.fill('#room-form input[name=numberLimit]', '3');
+    await alice.fill('#room-form input[name=numberLimit]', '2');
     await alice.check('#room-form input[name=isPublic]');
     await alice.click('#room-form button[type=submit]');
     await alice.waitForSelector('#room-list a:has-text("Web client test")');
@@ -325,6 +325,10 @@ async function main() {
 
     // A third person, into a room with a password: asked for it, and told when it is wrong.
     const carol = await openPage(browser.browser, 'carol');
+    await joinByLink(carol, `${daemon.url}/?rd=${roomId}&name=Carol`);
+    await carol.waitForFunction(() => document.getElementById('join-error').textContent !== '');
+    checks.check(/room is full \(2 participants at most\)/i.test(await carol.textContent('#join-error')),
+      'a third person in a room for two is told that it is full', await carol.textContent('#join-error'));
     const { token } = await daemon.call('auth.login', { account: 'admin', password: ADMIN_PASSWORD });
     const { roomId: locked } = await daemon.call('room.create', { name: 'Locked', isPublic: true, password: 'open sesame' }, token);
     await carol.goto(`${daemon.url}/?rd=${locked}&name=Carol&v=0`);
