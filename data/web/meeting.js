@@ -82,6 +82,13 @@ function renderPeople() {
   if (!conf || !conf.me) return;
   const everyone = [conf.me, ...conf.participants.values()];
   $('m-count').textContent = String(everyone.length);
+  // Rebuild the list only when something shown in it changed (it is re-announced often,
+  // and rebuilding under a pointer or a focused control loses the click or the focus).
+  const shown = JSON.stringify([localState(), conf.me.role, ...everyone.map((p) => [p.id, p.name, p.role, p.muted, p.audio,
+    p.video, p.videoDisabled, p.handRaised, p.linkSlow, (p.streams || []).map((x) => x.kind),
+    p === conf.me ? [...conf.published.values()].map((x) => x.kind) : null])]);
+  if (shown === state.peopleShown) return refreshTiles(conf);
+  state.peopleShown = shown;
   $('m-people').replaceChildren(...everyone.map((p) => {
     const li = el('li', { dataset: { participant: p.id } },
       el('span', { class: 'name' }, p.name + (p === conf.me ? ' (you)' : '')),
@@ -96,6 +103,11 @@ function renderPeople() {
     return li;
   }));
   $('btn-finish').hidden = conf.me.role !== 'host';
+  refreshTiles(conf);
+}
+
+// The badges on the others' tiles: microphone off, hand raised, video off.
+function refreshTiles(conf) {
   for (const [key, t] of state.tiles) {
     if (key === 'local' || !t.dataset.participant) continue;
     const p = conf.participants.get(t.dataset.participant);
@@ -290,6 +302,7 @@ export async function enterMeeting(params, { stream, camera, mic }) {
 
 // Leaves the page's meeting state and shows why.
 function close(reason, canRejoin = true) {
+  state.peopleShown = null;
   for (const x of extensions) x.detach && x.detach();
   if (state.conf) state.conf.teardown();
   state.conf = null;
