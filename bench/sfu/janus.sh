@@ -8,7 +8,9 @@
 # counts, and prints both tables and a side-by-side summary. Janus never gathers on a
 # loopback interface, hence jlo: traffic to its addresses is local to the namespace.
 # See bench/README.md. Env as for run.sh: BUILD_DIR, BENCH_BUILD=0, BENCH_SUBSCRIBERS,
-# BENCH_DURATION, BENCH_SETTLE; BENCH_ROUNDS (1) repeats both servers, alternating.
+# BENCH_DURATION, BENCH_SETTLE; BENCH_ROUNDS (1) repeats the servers, alternating their
+# order; BENCH_ATRIUMD_B=PATH also measures another atriumd build (e.g. one from before a
+# change) in the same run.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../../scripts/deps.sh"
 cd "$ATRIUM_ROOT"
@@ -69,10 +71,12 @@ run_load() {
   return "$rc"
 }
 
+# run_atrium ROUND LABEL BINARY
 run_atrium() {
-  bench_start_server "$atriumd" "" --ice-addresses 127.0.0.1
-  echo "atriumd: $("$atriumd" --version 2>/dev/null | head -n 1) (pid $server_pid), GStreamer $(gst-launch-1.0 --gst-version 2>/dev/null | awk '{ print $NF }')"
-  run_load atriumd "$tmp/atrium.$1" --url "ws://127.0.0.1:$port/rpc" --pid "$server_pid" || {
+  rm -rf "$tmp/data"  # a fresh store: the admin password is new each time
+  bench_start_server "$3" "" --ice-addresses 127.0.0.1
+  echo "$2: $("$3" --version 2>/dev/null | head -n 1) ($3, pid $server_pid), GStreamer $(gst-launch-1.0 --gst-version 2>/dev/null | awk '{ print $NF }')"
+  run_load "$2" "$tmp/$2.$1" --url "ws://127.0.0.1:$port/rpc" --pid "$server_pid" || {
     tail -n 20 "$tmp/atriumd.log" >&2
     exit 1
   }
@@ -105,24 +109,48 @@ run_janus() {
 }
 
 echo "host: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), $(uname -r), load average $(cut -d' ' -f1-3 /proc/loadavg)"
+# Servers in the order of odd rounds (even rounds run them backwards): atriumd, then
+# BENCH_ATRIUMD_B (another atriumd build, e.g. before a change) if set, then Janus.
+labels=(atriumd)
+[[ -z ${BENCH_ATRIUMD_B:-} ]] || labels+=(atriumd-b)
+labels+=(janus)
+run_server() {
+  case $2 in
+    atriumd) run_atrium "$1" atriumd "$atriumd" ;;
+    atriumd-b) run_atrium "$1" atriumd-b "$BENCH_ATRIUMD_B" ;;
+    janus) run_janus "$1" ;;
+  esac
+}
 rounds=${BENCH_ROUNDS:-1}
 for ((r = 1; r <= rounds; r++)); do
-  if ((r % 2)); then
-    run_atrium "$r"
-    run_janus "$r"
-  else
-    run_janus "$r"
-    run_atrium "$r"
+  order=("${labels[@]}")
+  if ((r % 2 == 0)); then
+    order=()
+    for ((i = ${#labels[@]} - 1; i >= 0; i--)); do order+=("${labels[i]}"); done
   fi
+  for l in "${order[@]}"; do run_server "$r" "$l"; done
 done
 
 echo
-echo "== side by side (server cpu: % of one core; per stream: extra % per subscriber; us/pkt: extra CPU per forwarded packet)"
-printf '%5s %3s | %9s %9s | %9s %9s | %9s %9s | %8s\n' round N "atrium %" "janus %" "atr/strm" "jan/strm" "atr us/p" "jan us/p" "us ratio"
+echo "== side by side: per server, its cpu (% of one core), us/pkt and cs/pkt (its extra CPU time and context switches per forwarded packet); ratio = us/pkt / Janus's"
+header="round   N"
+for l in "${labels[@]}"; do header+=$(printf ' | %11s %7s %6s' "$l %" "us/pkt" "cs/pkt"); done
+for l in "${labels[@]}"; do [[ $l == janus ]] || header+=$(printf ' | %9s' "$l/janus"); done
+echo "$header"
 for ((r = 1; r <= rounds; r++)); do
-  paste -d' ' "$tmp/atrium.$r" "$tmp/janus.$r" | awk -v r="$r" '
-    $1 == 0 { printf "%5s %3d | %8.1f%% %8.1f%% | %9s %9s | %9s %9s | %8s\n", r, $1, $2, $10, "-", "-", "-", "-", "-"; next }
-    { printf "%5s %3d | %8.1f%% %8.1f%% | %8.2f%% %8.2f%% | %9.1f %9.1f | %8s\n", r, $1, $2, $10, $3, $11, $4, $12,
-        ($12 > 0) ? sprintf("%.2f", $4 / $12) : "-" }'
+  files=()
+  for l in "${labels[@]}"; do files+=("$tmp/$l.$r"); done
+  # Each file: N cpu per_stream us_pkt pps rss first_med first_max cs_pkt (9 columns).
+  paste -d' ' "${files[@]}" | awk -v r="$r" -v n="${#labels[@]}" '
+    {
+      line = sprintf("%5s %3d", r, $1)
+      for (i = 0; i < n; i++)
+        line = line sprintf(" | %10.1f%% %7s %6s", $(i * 9 + 2), $1 ? sprintf("%.1f", $(i * 9 + 4)) : "-",
+          $1 ? sprintf("%.2f", $(i * 9 + 9)) : "-")
+      j = (n - 1) * 9 + 4  # Janus is last
+      for (i = 0; i < n - 1; i++)
+        line = line sprintf(" | %9s", ($1 && $j > 0) ? sprintf("%.2f", $(i * 9 + 4) / $j) : "-")
+      print line
+    }'
 done
-echo "us ratio = atriumd's us/pkt / Janus's (below 1: atriumd forwards a packet more cheaply). The machine may be shared: compare rows of the same round."
+echo "ratio below 1: that atriumd forwards a packet more cheaply than Janus. The machine may be shared: compare rows of the same round."

@@ -911,8 +911,40 @@ struct ProcSample {
   double cpuSeconds = 0;  // utime + stime, all threads
   double rssMiB = 0;
   int threads = 0;
+  std::map<std::string, double> contextSwitches;  // voluntary + involuntary so far, by thread id
   gint64 at = 0;
 };
+
+// Context switches of each of a process's threads so far (from /proc/PID/task/*/status).
+std::map<std::string, double> ContextSwitches(const std::string& pid) {
+  std::map<std::string, double> out;
+  std::string dir = "/proc/" + pid + "/task";
+  GDir* d = g_dir_open(dir.c_str(), 0, nullptr);
+  if (!d) return out;
+  while (const char* tid = g_dir_read_name(d)) {
+    std::ifstream status(dir + "/" + tid + "/status");
+    double n = 0;
+    for (std::string line; std::getline(status, line);) {
+      if (line.rfind("voluntary_ctxt_switches:", 0) == 0) n += std::stod(line.substr(24));
+      if (line.rfind("nonvoluntary_ctxt_switches:", 0) == 0) n += std::stod(line.substr(27));
+    }
+    out[tid] = n;
+  }
+  g_dir_close(d);
+  return out;
+}
+
+// Context switches between two samples: threads alive at the end count what they did
+// since the first sample (or since they started); threads that ended in between are
+// missed (a small undercount).
+double ContextSwitchesBetween(const ProcSample& a, const ProcSample& b) {
+  double total = 0;
+  for (const auto& [tid, n] : b.contextSwitches) {
+    auto it = a.contextSwitches.find(tid);
+    total += n - (it != a.contextSwitches.end() ? it->second : 0);
+  }
+  return total;
+}
 
 ProcSample SampleProc(const std::string& pid) {
   ProcSample s;
@@ -934,6 +966,7 @@ ProcSample SampleProc(const std::string& pid) {
     if (line.rfind("VmRSS:", 0) == 0) s.rssMiB = std::stod(line.substr(6)) / 1024.0;
     if (line.rfind("Threads:", 0) == 0) s.threads = std::stoi(line.substr(8));
   }
+  s.contextSwitches = ContextSwitches(pid);
   return s;
 }
 
@@ -1003,6 +1036,7 @@ struct Row {
   double firstMed = NAN, firstMax = NAN, keyMed = NAN, keyMax = NAN;
   int missing = 0;  // subscribers that received nothing
   double serverCpuSeconds = 0, packets = 0, seconds = 0;
+  double contextSwitchesPerSecond = 0;  // the server's
   // Server CPU by kind of thread during the window: kind → (% of one core, threads).
   std::vector<std::tuple<std::string, double, int>> threadKinds;
 };
@@ -1154,6 +1188,7 @@ private:
               [](const auto& a, const auto& b) { return std::get<1>(a) > std::get<1>(b); });
     r.serverCpu = CpuPercent(s0, s1);
     r.serverCpuSeconds = s1.cpuSeconds - s0.cpuSeconds;
+    r.contextSwitchesPerSecond = ContextSwitchesBetween(s0, s1) / secs;
     r.benchCpu = CpuPercent(b0, b1);
     r.rssMiB = s1.rssMiB;
     r.threads = s1.threads;
@@ -1189,12 +1224,12 @@ private:
   }
 
   // One format for the header and the rows, so that the columns line up.
-  static constexpr const char* kColumns = "%3s | %10s | %10s | %6s | %7s | %9s | %8s | %10s | %16s | %17s | %9s\n";
+  static constexpr const char* kColumns = "%3s | %10s | %10s | %6s | %6s | %7s | %9s | %8s | %10s | %16s | %17s | %9s\n";
 
   void PrintHeader() {
-    std::printf(kColumns, "N", "server cpu", "per stream", "us/pkt", "rss MiB", "fwd pkt/s", "expected", "kbit/s/sub",
-                "play->1st pkt ms", "play->keyframe ms", "bench cpu");
-    std::printf(kColumns, "", "", "", "", "", "", "", "", "median / worst", "median / worst", "");
+    std::printf(kColumns, "N", "server cpu", "per stream", "us/pkt", "cs/pkt", "rss MiB", "fwd pkt/s", "expected",
+                "kbit/s/sub", "play->1st pkt ms", "play->keyframe ms", "bench cpu");
+    std::printf(kColumns, "", "", "", "", "", "", "", "", "", "median / worst", "median / worst", "");
     std::fflush(stdout);
   }
 
@@ -1204,18 +1239,25 @@ private:
     // baseline's rate over the same length.
     double usPkt = NAN;
     if (r.n && r.packets > 0) usPkt = 1e6 * (r.serverCpuSeconds - base.serverCpu / 100.0 * r.seconds) / r.packets;
+    double csPkt = CsPerPacket(r, base);
     std::string first = Fmt("%.0f", r.firstMed) + " / " + Fmt("%.0f", r.firstMax);
     std::string key = Fmt("%.0f", r.keyMed) + " / " + Fmt("%.0f", r.keyMax);
     std::printf(kColumns, std::to_string(r.n).c_str(), Fmt("%.1f%%", r.serverCpu).c_str(), Fmt("%.2f%%", per).c_str(),
-                Fmt("%.1f", usPkt).c_str(), Fmt("%.1f", r.rssMiB).c_str(), Fmt("%.0f", r.pps).c_str(),
+                Fmt("%.1f", usPkt).c_str(), Fmt("%.2f", csPkt).c_str(), Fmt("%.1f", r.rssMiB).c_str(), Fmt("%.0f", r.pps).c_str(),
                 Fmt("%.0f", r.expectedPps).c_str(), r.n ? Fmt("%.0f", r.kbpsPerSub).c_str() : "-", first.c_str(),
                 key.c_str(), Fmt("%.1f%%", r.benchCpu).c_str());
     if (r.missing) std::printf("    %d of %d subscribers received nothing\n", r.missing, r.n);
     std::fflush(stdout);
   }
 
+  // Extra context switches of the server per forwarded packet, like us/pkt.
+  static double CsPerPacket(const Row& r, const Row& base) {
+    if (!r.n || r.packets <= 0) return NAN;
+    return (r.contextSwitchesPerSecond - base.contextSwitchesPerSecond) * r.seconds / r.packets;
+  }
+
   // One line per row: N, server cpu %, per stream %, us/pkt, fwd pkt/s, rss MiB,
-  // play->1st pkt median and worst (ms); "nan" where there is no value.
+  // play->1st pkt median and worst (ms), cs/pkt; "nan" where there is no value.
   void WriteSummary(const std::vector<Row>& rows) {
     std::ofstream out(args_.summary);
     const Row& base = rows.front();
@@ -1224,7 +1266,7 @@ private:
       double usPkt = NAN;
       if (r.n && r.packets > 0) usPkt = 1e6 * (r.serverCpuSeconds - base.serverCpu / 100.0 * r.seconds) / r.packets;
       out << r.n << ' ' << r.serverCpu << ' ' << per << ' ' << usPkt << ' ' << r.pps << ' ' << r.rssMiB << ' '
-          << r.firstMed << ' ' << r.firstMax << '\n';
+          << r.firstMed << ' ' << r.firstMax << ' ' << CsPerPacket(r, base) << '\n';
     }
   }
 

@@ -25,6 +25,24 @@ struct RoomPipeline::Handle {
   RoomPipeline* room;
   std::string peerId;
   std::atomic<bool> alive{true};
+  // The PeerConnection has been connected (ICE and DTLS up): a subscriber's webrtcbin
+  // takes RTP without blocking from then on.
+  std::atomic<bool> connected{false};
+};
+
+// A group of up to kSubscribersPerThread subscribers of one track, served by one thread:
+// the track's tee feeds a leaky queue, whose thread pushes each packet into this group's
+// tee and from there through every subscriber of the group (see ForwardProbe). One thread
+// per group rather than per subscriber: a handoff between threads per packet costs more
+// than sending it.
+struct FanoutGroup {
+  GstElement* queue = nullptr;
+  GstElement* tee = nullptr;
+  GstPad* trackPad = nullptr;  // the track tee's src pad that feeds the queue (owned)
+  int members = 0;
+  ~FanoutGroup() {
+    if (trackPad) gst_object_unref(trackPad);
+  }
 };
 
 struct RoomPipeline::Track {
@@ -36,19 +54,21 @@ struct RoomPipeline::Track {
   std::atomic<bool> keyframeDeferred{false};  // a request came too soon: one is sent later
   std::atomic<bool> enabled{true};            // false: moderation drops its buffers
   std::shared_ptr<Handle> handle;             // the publisher's
+  std::vector<std::unique_ptr<FanoutGroup>> groups;  // subscriber side
+  unsigned groupSerial = 0;
 };
 
-// One forwarded track of a subscription: tee → [queue] (a bin whose sink pad masks
-// downstream errors, so they never travel back into the publisher) → webrtcbin.
+// One forwarded track of a subscription: a src pad of a fan-out group's tee linked
+// straight to the subscriber's webrtcbin, through a probe that forwards on the group's
+// thread (see ForwardProbe).
 struct RoomPipeline::Branch {
   Track* track = nullptr;
   unsigned mline = 0;
   int pt = 0;
   GstCaps* caps = nullptr;  // what the subscriber's webrtcbin is told
-  GstElement* bin = nullptr;
-  GstPad* teePad = nullptr;
+  FanoutGroup* group = nullptr;
+  GstPad* teePad = nullptr;  // on the group's tee
   std::shared_ptr<Handle> handle;
-  std::atomic<bool> failed{false};
 };
 
 struct RoomPipeline::Peer {
@@ -122,32 +142,26 @@ std::string PromiseError(GstPromise* promise) {
   return {};
 }
 
-// ---- subscriber branch: error masking and payload-type rewriting ----
+// ---- subscriber branch: forwarding, error masking and payload-type rewriting ----
 
-GstFlowReturn MaskChain(GstPad* pad, GstObject* parent, GstBuffer* buffer);
-GstFlowReturn MaskChainList(GstPad* pad, GstObject* parent, GstBufferList* list);
+// What the probe on one tee src pad needs. The probe owns it (freed with the probe), so a
+// push still running on the publisher's thread never sees it freed by Destroy.
+struct Forward {
+  int pt = 0;
+  GstCaps* caps = nullptr;  // owned
+  std::shared_ptr<RoomPipeline::Handle> handle;
+  std::atomic<bool> failed{false};
+  ~Forward() { gst_caps_unref(caps); }
+  static void Free(gpointer p) { delete static_cast<Forward*>(p); }
+};
 
-void BranchFailed(RoomPipeline::Branch* b, GstFlowReturn ret) {
+void ForwardFailed(Forward* f, GstFlowReturn ret) {
   if (ret == GST_FLOW_FLUSHING || ret == GST_FLOW_NOT_LINKED) return;
-  if (b->failed.exchange(true)) return;
-  GST_WARNING("subscriber branch failed [peer:%s flow:%s]", b->handle->peerId.c_str(), gst_flow_get_name(ret));
+  if (f->failed.exchange(true)) return;
+  GST_WARNING("subscriber branch failed [peer:%s flow:%s]", f->handle->peerId.c_str(), gst_flow_get_name(ret));
   std::string reason = std::string("forwarding failed: ") + gst_flow_get_name(ret);
-  // The branch stays masked; the owner removes the subscriber.
-  Post(b->handle, [id = b->handle->peerId, reason](RoomPipeline& room) { room.ReportFailure(id, reason); });
-}
-
-GstFlowReturn MaskChain(GstPad* pad, GstObject* parent, GstBuffer* buffer) {
-  auto* b = static_cast<RoomPipeline::Branch*>(gst_pad_get_element_private(pad));
-  GstFlowReturn ret = gst_proxy_pad_chain_default(pad, parent, buffer);
-  if (ret != GST_FLOW_OK) BranchFailed(b, ret);
-  return GST_FLOW_OK;
-}
-
-GstFlowReturn MaskChainList(GstPad* pad, GstObject* parent, GstBufferList* list) {
-  auto* b = static_cast<RoomPipeline::Branch*>(gst_pad_get_element_private(pad));
-  GstFlowReturn ret = gst_proxy_pad_chain_list_default(pad, parent, list);
-  if (ret != GST_FLOW_OK) BranchFailed(b, ret);
-  return GST_FLOW_OK;
+  // The branch stops forwarding; the owner removes the subscriber.
+  Post(f->handle, [id = f->handle->peerId, reason](RoomPipeline& room) { room.ReportFailure(id, reason); });
 }
 
 bool RewritePt(GstBuffer** buffer, int pt) {
@@ -163,11 +177,24 @@ bool RewritePt(GstBuffer** buffer, int pt) {
   return true;
 }
 
-GstPadProbeReturn RewriteProbe(GstPad*, GstPadProbeInfo* info, gpointer data) {
-  auto* b = static_cast<RoomPipeline::Branch*>(data);
+// On a fan-out group's tee src pad that feeds one subscriber. The group's thread pushes
+// each packet to every subscriber of the group in turn, with no queue and no thread per
+// subscriber:
+// - until the subscriber's PeerConnection is connected, its packets are dropped here
+//   (webrtcbin blocks RTP until DTLS is up, which would stall the tee and with it every
+//   other subscriber); the keyframe request sent when it connects gives it a clean start;
+// - then the probe pushes the packet into the subscriber's webrtcbin itself and always
+//   tells the tee GST_FLOW_OK, so that one subscriber's error or FLUSHING (while it is
+//   being removed) never stops the tee or travels back into the publisher; a real error
+//   is reported once and the subscriber is removed;
+// - each packet gets the subscriber's payload type; the caps event becomes the branch's
+//   caps; EOS is dropped (an EOS into one m-line of a BUNDLE can take the transport down
+//   in 1.22); caps queries are answered here, so the subscriber's caps (with its payload
+//   type) never reach the tee: the publisher's pad would refuse them, and other
+//   subscribers number the codec differently.
+GstPadProbeReturn ForwardProbe(GstPad* pad, GstPadProbeInfo* info, gpointer data) {
+  auto* f = static_cast<Forward*>(data);
   if (info->type & GST_PAD_PROBE_TYPE_QUERY_DOWNSTREAM) {
-    // The subscriber's caps (its payload type) must not reach the tee: the publisher's
-    // pad would refuse to link, and other subscribers number codecs differently.
     GstQuery* q = GST_PAD_PROBE_INFO_QUERY(info);
     if (GST_QUERY_TYPE(q) == GST_QUERY_CAPS) {
       GstCaps* any = gst_caps_new_empty_simple("application/x-rtp");
@@ -181,31 +208,107 @@ GstPadProbeReturn RewriteProbe(GstPad*, GstPadProbeInfo* info, gpointer data) {
     }
     return GST_PAD_PROBE_OK;
   }
+  if (info->type & GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM) {
+    GstEvent* ev = GST_PAD_PROBE_INFO_EVENT(info);
+    if (GST_EVENT_TYPE(ev) == GST_EVENT_CAPS) {
+      gst_event_unref(ev);
+      GST_PAD_PROBE_INFO_DATA(info) = gst_event_new_caps(f->caps);
+    } else if (GST_EVENT_TYPE(ev) == GST_EVENT_EOS) {
+      return GST_PAD_PROBE_DROP;
+    }
+    return GST_PAD_PROBE_OK;
+  }
+  // A buffer or a buffer list.
+  if (!f->handle->connected.load(std::memory_order_acquire) || f->failed.load(std::memory_order_relaxed))
+    return GST_PAD_PROBE_DROP;
+  GstPad* peer = gst_pad_get_peer(pad);
+  if (!peer) return GST_PAD_PROBE_DROP;
+  GstFlowReturn ret = GST_FLOW_OK;
   if (info->type & GST_PAD_PROBE_TYPE_BUFFER) {
     GstBuffer* buf = GST_PAD_PROBE_INFO_BUFFER(info);
-    if (!RewritePt(&buf, b->pt)) return GST_PAD_PROBE_DROP;
-    GST_PAD_PROBE_INFO_DATA(info) = buf;
-  } else if (info->type & GST_PAD_PROBE_TYPE_BUFFER_LIST) {
+    if (!RewritePt(&buf, f->pt)) {
+      gst_object_unref(peer);
+      GST_PAD_PROBE_INFO_DATA(info) = buf;
+      return GST_PAD_PROBE_DROP;
+    }
+    ret = gst_pad_chain(peer, buf);
+  } else {
     GstBufferList* list = gst_buffer_list_make_writable(GST_PAD_PROBE_INFO_BUFFER_LIST(info));
     for (guint i = 0; i < gst_buffer_list_length(list); ++i) {
       GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
       if (gst_rtp_buffer_map(gst_buffer_list_get_writable(list, i), GST_MAP_READWRITE, &rtp)) {
-        gst_rtp_buffer_set_payload_type(&rtp, guint8(b->pt));
+        gst_rtp_buffer_set_payload_type(&rtp, guint8(f->pt));
         gst_rtp_buffer_unmap(&rtp);
       }
     }
-    GST_PAD_PROBE_INFO_DATA(info) = list;
-  } else if (info->type & GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM) {
-    GstEvent* ev = GST_PAD_PROBE_INFO_EVENT(info);
-    if (GST_EVENT_TYPE(ev) == GST_EVENT_CAPS) {
-      gst_event_unref(ev);
-      GST_PAD_PROBE_INFO_DATA(info) = gst_event_new_caps(b->caps);
-    } else if (GST_EVENT_TYPE(ev) == GST_EVENT_EOS) {
-      // An EOS into one m-line of a BUNDLE can take the whole transport down in 1.22.
-      return GST_PAD_PROBE_DROP;
+    ret = gst_pad_chain_list(peer, list);
+  }
+  gst_object_unref(peer);
+  if (ret != GST_FLOW_OK) ForwardFailed(f, ret);
+  GST_PAD_PROBE_INFO_FLOW_RETURN(info) = GST_FLOW_OK;
+  return GST_PAD_PROBE_HANDLED;
+}
+
+// On a track tee's src pad that feeds a fan-out group's queue: pushes into the queue
+// itself and tells the tee GST_FLOW_OK, so that the queue's FLUSHING while the group is
+// removed never stops the tee.
+GstPadProbeReturn GroupFeedProbe(GstPad* pad, GstPadProbeInfo* info, gpointer) {
+  GstPad* peer = gst_pad_get_peer(pad);
+  if (!peer) return GST_PAD_PROBE_DROP;
+  if (info->type & GST_PAD_PROBE_TYPE_BUFFER)
+    gst_pad_chain(peer, GST_PAD_PROBE_INFO_BUFFER(info));
+  else
+    gst_pad_chain_list(peer, GST_PAD_PROBE_INFO_BUFFER_LIST(info));
+  gst_object_unref(peer);
+  GST_PAD_PROBE_INFO_FLOW_RETURN(info) = GST_FLOW_OK;
+  return GST_PAD_PROBE_HANDLED;
+}
+
+constexpr int kSubscribersPerThread = 8;
+
+// A place for one more subscriber of track `t`: a group with room, or a new one.
+FanoutGroup* JoinGroup(RoomPipeline::Track& t, GstElement* pipeline, const std::string& publisherId) {
+  for (auto& g : t.groups) {
+    if (g->members < kSubscribersPerThread) {
+      g->members++;
+      return g.get();
     }
   }
-  return GST_PAD_PROBE_OK;
+  auto g = std::make_unique<FanoutGroup>();
+  std::string base = "fanout_" + publisherId + "_" + std::to_string(t.mline) + "_" + std::to_string(t.groupSerial++);
+  g->queue = gst_element_factory_make("queue", (base + "_queue").c_str());
+  // Leaky: a group that falls behind drops its own oldest packets, never holds up the track.
+  g_object_set(g->queue, "leaky", 2, "max-size-buffers", 400, "max-size-bytes", 0, "max-size-time", guint64(0),
+               nullptr);
+  g->tee = gst_element_factory_make("tee", (base + "_tee").c_str());
+  g_object_set(g->tee, "allow-not-linked", TRUE, nullptr);
+  gst_bin_add_many(GST_BIN(pipeline), g->queue, g->tee, nullptr);
+  gst_element_link(g->queue, g->tee);
+  gst_element_sync_state_with_parent(g->tee);
+  gst_element_sync_state_with_parent(g->queue);
+  g->trackPad = gst_element_request_pad_simple(t.tee, "src_%u");
+  gst_pad_add_probe(g->trackPad, GstPadProbeType(GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST),
+                    GroupFeedProbe, nullptr, nullptr);
+  GstPad* qsink = gst_element_get_static_pad(g->queue, "sink");
+  gst_pad_link(g->trackPad, qsink);
+  gst_object_unref(qsink);
+  g->members = 1;
+  t.groups.push_back(std::move(g));
+  return t.groups.back().get();
+}
+
+// A subscriber left group `g` of track `t`; the last one out removes the group.
+void LeaveGroup(RoomPipeline::Track& t, FanoutGroup* g, GstElement* pipeline) {
+  if (--g->members > 0) return;
+  if (GstPad* qsink = gst_pad_get_peer(g->trackPad)) {
+    gst_pad_unlink(g->trackPad, qsink);
+    gst_object_unref(qsink);
+  }
+  gst_element_release_request_pad(t.tee, g->trackPad);
+  gst_element_set_state(g->queue, GST_STATE_NULL);
+  gst_element_set_state(g->tee, GST_STATE_NULL);
+  gst_bin_remove_many(GST_BIN(pipeline), g->queue, g->tee, nullptr);
+  std::erase_if(t.groups, [g](const auto& p) { return p.get() == g; });
 }
 
 // Rate-limits keyframe requests travelling up into a publisher, whoever sends them.
@@ -293,6 +396,8 @@ GstElement* RoomPipeline::NewWebRtcBin(Peer& peer, const std::string& name) {
         const auto& h = HandleOf(data);
         GST_DEBUG("connection state [peer:%s state:%d]", h->peerId.c_str(), int(state));
         if (state == GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTED) {
+          // Before the keyframe request below, so that the keyframe is forwarded.
+          h->connected.store(true, std::memory_order_release);
           Post(h, [id = h->peerId](RoomPipeline& room) {
             auto it = room.peers_.find(id);
             if (it != room.peers_.end() && !it->second->publisher) room.RequestKeyframe(it->second->publisherId);
@@ -433,6 +538,7 @@ void RoomPipeline::Play(const std::string& peerId, const std::string& publisherI
 
   GstElement* webrtc = NewWebRtcBin(*peer, "sub_" + peerId);
   gst_bin_add(GST_BIN(pipeline_), webrtc);
+  std::vector<GstPad*> sinks;  // the webrtcbin's sink pad of each branch
   for (auto& b : peer->branches) {
     // Pads are asked for by m-line before the remote description: asking by caps picks
     // the wrong transceiver in 1.22.0.
@@ -447,38 +553,24 @@ void RoomPipeline::Play(const std::string& peerId, const std::string& publisherI
       gst_object_unref(trans);
     }
 
-    std::string binName = "branch_" + peerId + "_" + std::to_string(b->mline);
-    b->bin = gst_bin_new(binName.c_str());
-    GstElement* queue = gst_element_factory_make("queue", nullptr);
-    g_object_set(queue, "leaky", 2, "max-size-buffers", 400, "max-size-bytes", 0, "max-size-time", guint64(0),
-                 nullptr);
-    gst_bin_add(GST_BIN(b->bin), queue);
-    GstPad* qsink = gst_element_get_static_pad(queue, "sink");
-    GstPad* qsrc = gst_element_get_static_pad(queue, "src");
-    GstPad* gsink = gst_ghost_pad_new("sink", qsink);
-    GstPad* gsrc = gst_ghost_pad_new("src", qsrc);
-    gst_pad_set_element_private(gsink, b.get());
-    gst_pad_set_chain_function(gsink, MaskChain);
-    gst_pad_set_chain_list_function(gsink, MaskChainList);
-    gst_pad_add_probe(qsrc,
-                      GstPadProbeType(GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST |
-                                      GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM | GST_PAD_PROBE_TYPE_QUERY_DOWNSTREAM),
-                      RewriteProbe, b.get(), nullptr);
-    gst_element_add_pad(b->bin, gsink);
-    gst_element_add_pad(b->bin, gsrc);
-    gst_object_unref(qsink);
-    gst_object_unref(qsrc);
-    gst_bin_add(GST_BIN(pipeline_), b->bin);
-    gst_pad_link(gsrc, wsink);
-    gst_object_unref(wsink);
+    sinks.push_back(wsink);
   }
   gst_element_sync_state_with_parent(webrtc);
-  for (auto& b : peer->branches) {
-    gst_element_sync_state_with_parent(b->bin);
-    b->teePad = gst_element_request_pad_simple(b->track->tee, "src_%u");
-    GstPad* gsink = gst_element_get_static_pad(b->bin, "sink");
-    gst_pad_link(b->teePad, gsink);
-    gst_object_unref(gsink);
+  for (size_t i = 0; i < peer->branches.size(); ++i) {
+    Branch* b = peer->branches[i].get();
+    b->group = JoinGroup(*b->track, pipeline_, publisherId);
+    b->teePad = gst_element_request_pad_simple(b->group->tee, "src_%u");
+    auto* f = new Forward;
+    f->pt = b->pt;
+    f->caps = gst_caps_ref(b->caps);
+    f->handle = peer->handle;
+    gst_pad_add_probe(b->teePad,
+                      GstPadProbeType(GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST |
+                                      GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM | GST_PAD_PROBE_TYPE_QUERY_DOWNSTREAM),
+                      ForwardProbe, f, Forward::Free);
+    // No caps check: the sink pad wants the subscriber's payload type, which the probe sets.
+    gst_pad_link_full(b->teePad, sinks[i], GST_PAD_LINK_CHECK_NOTHING);
+    gst_object_unref(sinks[i]);
   }
 
   Peer& ref = *peer;
@@ -663,13 +755,14 @@ void RoomPipeline::Destroy(Peer& peer) {
   GST_INFO("removing peer [room:%s peer:%s publisher:%d]", name_.c_str(), peer.id.c_str(), peer.publisher);
   if (peer.webrtc) gst_element_set_state(peer.webrtc, GST_STATE_NULL);
   for (auto& b : peer.branches) {
-    GstPad* gsink = gst_element_get_static_pad(b->bin, "sink");
-    gst_pad_unlink(b->teePad, gsink);
-    gst_object_unref(gsink);
-    gst_element_release_request_pad(b->track->tee, b->teePad);
+    if (GstPad* wsink = gst_pad_get_peer(b->teePad)) {
+      gst_pad_unlink(b->teePad, wsink);
+      gst_object_unref(wsink);
+    }
+    // The probe's state goes with the pad, after any push still running through it.
+    gst_element_release_request_pad(b->group->tee, b->teePad);
     gst_object_unref(b->teePad);
-    gst_element_set_state(b->bin, GST_STATE_NULL);
-    gst_bin_remove(GST_BIN(pipeline_), b->bin);
+    LeaveGroup(*b->track, b->group, pipeline_);
     gst_caps_unref(b->caps);
   }
   peer.branches.clear();

@@ -220,6 +220,43 @@ TEST_F(ConferenceTest, AbruptDisconnectLeavesTheOthersDecoding) {
   EXPECT_LT(b.peer(bPlaysA).maxFrameGapUs(), 1000000u);
 }
 
+// A subscriber that offers and never connects (it neither sets the answer nor sends a
+// candidate, so the server's ICE and DTLS never complete) gets nothing forwarded, and the
+// subscribers beside it decode without a gap, before, while and after it is there.
+TEST_F(ConferenceTest, StalledSubscriberDoesNotStopTheOthers) {
+  int64_t room = CreateRoom({{"isPublic", true}});
+  Member pub(*daemon_, "pub"), early(*daemon_, "early"), stalled(*daemon_, "stalled"), late(*daemon_, "late");
+  for (auto* m : {&pub, &early, &stalled, &late}) ASSERT_EQ(ErrorCodeOf(m->Join(room)), 0);
+  std::string stream = pub.Publish();
+  std::string earlyPlay = early.Play(stream);
+  ASSERT_TRUE(Wait({&pub, &early}, [&] { return early.peer(earlyPlay).framesDecoded() >= 10; }));
+
+  // The stalled one: a real offer, then silence.
+  WebRtcClient::Options o;
+  o.role = WebRtcClient::Role::Player;
+  WebRtcClient silent(o);
+  json r = stalled.ws().Call("media.play", {{"streamId", stream}, {"sdp", silent.CreateOffer()}});
+  ASSERT_EQ(ErrorCodeOf(r), 0) << r.dump();
+  std::string stalledPlay = ResultOf(r)["playId"];
+
+  // A subscriber that arrives after the stalled one, and the one from before, both decode.
+  std::string latePlay = late.Play(stream);
+  uint64_t earlyBefore = early.peer(earlyPlay).framesDecoded();
+  ASSERT_TRUE(Wait({&pub, &early, &late}, [&] { return late.peer(latePlay).framesDecoded() >= 30; }));
+  Wait({&pub, &early, &late}, [] { return false; }, 3000);
+  EXPECT_GT(early.peer(earlyPlay).framesDecoded(), earlyBefore + 60);
+  EXPECT_LT(early.peer(earlyPlay).maxFrameGapUs(), 1000000u);
+  EXPECT_GE(late.peer(latePlay).audioBuffersDecoded(), 30u);
+  EXPECT_EQ(silent.framesDecoded(), 0u);
+
+  // Stopping the stalled play is clean, and the others go on.
+  EXPECT_EQ(ErrorCodeOf(stalled.ws().Call("media.stop", {{"playId", stalledPlay}})), 0);
+  uint64_t lateBefore = late.peer(latePlay).framesDecoded();
+  Wait({&pub, &early, &late}, [] { return false; }, 2000);
+  EXPECT_GT(late.peer(latePlay).framesDecoded(), lateBefore + 30);
+  EXPECT_LT(late.peer(latePlay).maxFrameGapUs(), 1000000u);
+}
+
 TEST_F(ConferenceTest, TokenGrantsLimitPublishingAndPlaying) {
   int64_t room = CreateRoom({{"isPublic", false}});
   HttpClient http(daemon_->url());
