@@ -10,9 +10,11 @@ import { initMeeting, meeting, extensions } from './meeting.js';
 import { speaker } from './speaker.js';
 import { moderation } from './moderation.js';
 import { recordings, showRecordings } from './archive.js';
+import { mix } from './mix.js';
+import { chat } from './chat.js';
 
 // Optional server features: the feature name and a method whose presence shows it.
-const FEATURES = { moderation: 'host.mute', recording: 'recording.stop' };
+const FEATURES = { moderation: 'host.mute', recording: 'recording.stop', chat: 'chat.send' };
 
 function banner(text) {
   $('banner').textContent = text;
@@ -58,7 +60,9 @@ async function reconnectPage() {
 }
 
 async function start() {
-  extensions.push(speaker, moderation, recordings);
+  extensions.push(speaker, moderation, recordings, mix, chat);
+  mix.init();
+  chat.init();
   moderation.init();
   recordings.init();
   initHome();

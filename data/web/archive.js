@@ -5,6 +5,7 @@
 import { $, el, dateTime, clock } from './dom.js';
 import { session } from './session.js';
 import { messageFor, Code } from './errors.js';
+import { download } from './download.js';
 
 const PAGE_SIZE = 10;
 let pageNo = 1;
@@ -13,39 +14,13 @@ let filter = {};
 const size = (n) => (n >= 1 << 20 ? `${(n / (1 << 20)).toFixed(1)} MB` : `${Math.ceil(n / 1024)} kB`);
 const dayStart = (v) => Math.floor(new Date(`${v}T00:00:00`).getTime() / 1000);
 
-// Downloads one file with a progress bar; the browser then saves it.
-async function download(file, name, progress) {
-  progress.hidden = false;
-  progress.value = 0;
-  const res = await fetch(file.downloadPath, { headers: { authorization: `Bearer ${session.token}` } });
-  if (!res.ok) throw new Error(`the download failed (HTTP ${res.status})`);
-  const total = Number(res.headers.get('content-length')) || file.sizeBytes || 0;
-  const reader = res.body.getReader();
-  const chunks = [];
-  let got = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    chunks.push(value);
-    got += value.length;
-    if (total) progress.value = Math.min(100, (100 * got) / total);
-  }
-  progress.value = 100;
-  const blob = new Blob(chunks, { type: res.headers.get('content-type') || 'application/octet-stream' });
-  const a = el('a', { href: URL.createObjectURL(blob), download: name });
-  document.body.append(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(a.href), 60000);
-}
-
 function fileRow(rec, file, label) {
   const progress = el('progress', { max: 100, value: 0, hidden: true, 'aria-label': `Download progress of ${label}` });
   const name = `${rec.name.replace(/[^\w.-]+/g, '_')}-${file.recordingId}.${file.format}`;
   return el('li', { class: 'file' }, `${label}: ${file.durationMs ? clock(file.durationMs / 1000) : '–'}, ${size(file.sizeBytes || 0)} `,
     file.downloadPath ? el('button', { type: 'button', 'aria-label': `Download ${label} of ${rec.name}`, onclick: async (ev) => {
       ev.target.disabled = true;
-      try { await download(file, name, progress); } catch (e) { $('rec-error').textContent = e.message; }
+      try { await download(file.downloadPath, name, progress, file.sizeBytes); } catch (e) { $('rec-error').textContent = e.message; }
       ev.target.disabled = false;
     } }, 'Download') : null, progress);
 }

@@ -2,7 +2,8 @@
 // local media and plays the others' streams, one RTCPeerConnection each (the client
 // always offers, the server answers; docs/protocol.md, "WebRTC rules"). It knows nothing
 // of the DOM: the meeting view listens to its events.
-//   events: participants (the list changed), play {streamId, participantId, kind, media},
+//   events: participants (the list changed), play {streamId, participantId, kind, media}
+//           (streamId "mix", kind "mix" for an MCU room's mix),
 //           unplay {streamId}, finished {reason}, notification {method, params}
 const PC_CONFIG = { bundlePolicy: 'max-bundle', iceServers: [] };
 
@@ -40,6 +41,7 @@ export class Conference extends EventTarget {
       if (!p || participantId === this.me.id) return;
       if (!p.streams.some((s) => s.streamId === streamId)) p.streams.push({ streamId, kind, tracks });
       this.emit('participants');
+      if (this.mixed) return; // the mix carries it
       this.play(streamId, participantId, kind, tracks).catch((e) => this.emit('error', { error: e }));
     });
     on('streamUnpublished', ({ streamId, participantId }) => {
@@ -53,6 +55,11 @@ export class Conference extends EventTarget {
     on('media.failed', ({ id, reason }) => {
       for (const [streamId, play] of this.plays)
         if (play.playId === id) { this.stopPlay(streamId, false); this.emit('error', { error: new Error(`a video stopped: ${reason}`) }); }
+    });
+    on('linkSlow', ({ participantId, slow }) => {
+      const p = this.me && this.me.id === participantId ? this.me : this.participants.get(participantId);
+      if (p) { p.linkSlow = slow; this.emit('participants'); }
+      if (p === this.me) this.emit('linkSlow', { slow });
     });
     on('meetingFinished', () => this.end('finished'));
     on('kicked', () => this.end('kicked'));
@@ -74,10 +81,26 @@ export class Conference extends EventTarget {
     this.participants.clear();
     for (const p of r.participants) this.participants.set(p.id, { ...p, streams: p.streams || [] });
     this.emit('participants');
-    for (const p of r.participants)
-      for (const s of p.streams || [])
-        this.play(s.streamId, p.id, s.kind, s.tracks).catch((e) => this.emit('error', { error: e }));
+    // An MCU room sends one mixed stream (everyone's video, everyone's audio but ours);
+    // a server that does not mix answers notFound, and the room is played stream by stream.
+    // The mix may answer only once media flows into it, so nothing waits for it here.
+    this.mixed = this.room.mode === 'mcu';
+    if (this.mixed) {
+      this.play('mix', null, 'mix', ['audio', 'video']).catch((e) => {
+        if (e.code !== -32003) { this.emit('error', { error: e }); return; }
+        this.mixed = false;
+        this.playEveryone();
+      });
+    } else {
+      this.playEveryone();
+    }
     return r;
+  }
+
+  playEveryone() {
+    for (const p of this.participants.values())
+      for (const s of p.streams)
+        this.play(s.streamId, p.id, s.kind, s.tracks).catch((e) => this.emit('error', { error: e }));
   }
 
   serverCandidate({ id, candidate, sdpMLineIndex }) {

@@ -49,7 +49,8 @@ function tile(key, name, { local = false, kind = 'camera' } = {}) {
   video.muted = local;
   t = el('figure', { class: `tile ${kind}${local ? ' local' : ''}`, dataset: { key } },
     video, el('figcaption', {}, el('span', { class: 'name' }, name), el('span', { class: 'badges' })));
-  video.setAttribute('aria-label', local ? 'Your video' : `${kind === 'screen' ? 'Screen of' : 'Video of'} ${name}`);
+  video.setAttribute('aria-label', local ? 'Your video' : kind === 'mix' ? 'Mixed video of the meeting'
+    : `${kind === 'screen' ? 'Screen of' : 'Video of'} ${name}`);
   state.tiles.set(key, t);
   $('grid').append(t);
   layoutGrid();
@@ -81,6 +82,13 @@ function renderPeople() {
   if (!conf || !conf.me) return;
   const everyone = [conf.me, ...conf.participants.values()];
   $('m-count').textContent = String(everyone.length);
+  // Rebuild the list only when something shown in it changed (it is re-announced often,
+  // and rebuilding under a pointer or a focused control loses the click or the focus).
+  const shown = JSON.stringify([localState(), conf.me.role, ...everyone.map((p) => [p.id, p.name, p.role, p.muted, p.audio,
+    p.video, p.videoDisabled, p.handRaised, p.linkSlow, (p.streams || []).map((x) => x.kind),
+    p === conf.me ? [...conf.published.values()].map((x) => x.kind) : null])]);
+  if (shown === state.peopleShown) return refreshTiles(conf);
+  state.peopleShown = shown;
   $('m-people').replaceChildren(...everyone.map((p) => {
     const li = el('li', { dataset: { participant: p.id } },
       el('span', { class: 'name' }, p.name + (p === conf.me ? ' (you)' : '')),
@@ -89,11 +97,17 @@ function renderPeople() {
     if (streams.includes('screen')) li.append(el('span', { class: 'tag' }, 'sharing'));
     const local = p === conf.me ? localState() : {};
     if (p.muted || p.audio === false || local.audio === false) li.append(el('span', { class: 'tag muted', 'aria-label': 'microphone off' }, 'mic off'));
+    if (p.linkSlow) li.append(el('span', { class: 'tag muted' }, 'weak connection'));
     if (p.videoDisabled || p.video === false || local.video === false) li.append(el('span', { class: 'tag' }, 'video off'));
     for (const x of extensions) if (x.decorate) x.decorate(li, p);
     return li;
   }));
   $('btn-finish').hidden = conf.me.role !== 'host';
+  refreshTiles(conf);
+}
+
+// The badges on the others' tiles: microphone off, hand raised, video off.
+function refreshTiles(conf) {
   for (const [key, t] of state.tiles) {
     if (key === 'local' || !t.dataset.participant) continue;
     const p = conf.participants.get(t.dataset.participant);
@@ -195,8 +209,8 @@ async function stopScreen() {
 function wire(conf) {
   conf.addEventListener('participants', renderPeople);
   conf.addEventListener('play', ({ detail: d }) => {
-    const t = tile(d.streamId, nameOf(d.participantId), { kind: d.kind });
-    t.dataset.participant = d.participantId;
+    const t = tile(d.streamId, d.kind === 'mix' ? 'Everyone (mixed)' : nameOf(d.participantId), { kind: d.kind });
+    if (d.participantId) t.dataset.participant = d.participantId;
     t.querySelector('video').srcObject = d.media;
     renderPeople();
   });
@@ -206,6 +220,8 @@ function wire(conf) {
     if (d.streamId === state.cameraId) { state.cameraId = null; meeting.status('Your video stopped on the server.'); }
   });
   conf.addEventListener('error', ({ detail: d }) => meeting.status(messageFor(d.error)));
+  conf.addEventListener('linkSlow', ({ detail: d }) => meeting.status(d.slow
+    ? 'Your connection is weak: others may see and hear you badly.' : 'Your connection is fine again.'));
   conf.addEventListener('finished', ({ detail: d }) => {
     const why = {
       finished: state.finishing ? 'You ended the meeting for everyone.' : 'The host ended the meeting.',
@@ -268,8 +284,8 @@ export async function enterMeeting(params, { stream, camera, mic }) {
   const me = tile('local', `${state.conf.me.name} (you)`, { local: true });
   me.querySelector('video').srcObject = stream && stream.getVideoTracks().length ? stream : null;
   for (const [sid, play] of state.conf.plays) {
-    const t = tile(sid, nameOf(play.participantId), { kind: play.kind });
-    t.dataset.participant = play.participantId;
+    const t = tile(sid, play.kind === 'mix' ? 'Everyone (mixed)' : nameOf(play.participantId), { kind: play.kind });
+    if (play.participantId) t.dataset.participant = play.participantId;
     t.querySelector('video').srcObject = play.media;
   }
   refreshControls();
@@ -278,10 +294,15 @@ export async function enterMeeting(params, { stream, camera, mic }) {
   state.timer = setInterval(() => { $('m-timer').textContent = clock((Date.now() - state.startedAt) / 1000); }, 1000);
   $('m-timer').textContent = '00:00';
   meeting.status('');
+  // The timer counts from the start of the meeting where the server tells it.
+  session.rpc.call('conference.info').then((info) => {
+    if (typeof info.elapsed === 'number') state.startedAt = Date.now() - info.elapsed * 1000;
+  }, () => {});
 }
 
 // Leaves the page's meeting state and shows why.
 function close(reason, canRejoin = true) {
+  state.peopleShown = null;
   for (const x of extensions) x.detach && x.detach();
   if (state.conf) state.conf.teardown();
   state.conf = null;
