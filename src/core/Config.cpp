@@ -21,6 +21,9 @@ const std::map<std::string, std::set<std::string>> kKnownKeys = {
      {"max-message-bytes", "max-batch", "max-json-depth", "requests-per-second", "request-burst",
       "max-connections"}},
     {"ice", {"addresses", "port-range", "stun-server", "turn-server", "public-address"}},
+    {"chat", {"max-length"}},
+    {"files", {"max-size"}},
+    {"calls", {"ring-timeout"}},
 };
 
 class Reader {
@@ -195,6 +198,10 @@ Config Config::Load(const std::string& path) {
     GRef<GInetAddress> a = GRef<GInetAddress>::adopt(g_inet_address_new_from_string(c.publicAddress.c_str()));
     if (!a) r.Fail("ice", "public-address", "'" + c.publicAddress + "' is not an IP address");
   }
+
+  r.Int("chat", "max-length", c.chatMaxLength, 1, 65536);
+  r.Int("files", "max-size", c.fileMaxSize, 1, 1LL << 40);
+  r.Int("calls", "ring-timeout", c.callRingTimeoutSeconds, 1, 3600);
   return c;
 }
 

@@ -46,6 +46,13 @@ struct Config {
   std::string turnServer;
   std::string publicAddress;
 
+  // [chat]
+  int64_t chatMaxLength = 4000;  // bytes of one chat message
+  // [files]
+  int64_t fileMaxSize = 64LL << 20;  // bytes of one uploaded meeting file
+  // [calls]
+  int64_t callRingTimeoutSeconds = 60;  // an unanswered call.invite ends with callTimeout
+
   std::string sourcePath;  // the file it was read from, for messages
 
   // Reads `path` over the defaults. Throws ConfigError.

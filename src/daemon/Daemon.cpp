@@ -33,6 +33,7 @@ Daemon::Daemon(Config config) : config_(std::move(config)) {
   ice.turnServer = config_.turnServer;
   ice.publicAddress = config_.publicAddress;
   conferences_.SetIce(ice);
+  calls_.SetRingTimeout(config_.callRingTimeoutSeconds);
 
   rpc::Dispatcher::Limits limits;
   limits.maxMessageBytes = size_t(config_.maxMessageBytes);
@@ -40,14 +41,21 @@ Daemon::Daemon(Config config) : config_(std::move(config)) {
   limits.maxDepth = int(config_.maxJsonDepth);
   dispatcher_ = std::make_unique<rpc::Dispatcher>(limits, metrics_);
   server_ = std::make_unique<rpc::Server>(config_, *dispatcher_, metrics_);
-  services_ = std::make_unique<rpc::Services>(config_, *db_, *tokens_, *signer_, conferences_, metrics_, store::Now(),
+  services_ = std::make_unique<rpc::Services>(config_, *db_, *tokens_, *signer_, conferences_, calls_, metrics_, store::Now(),
                                               nullptr);
   services_->sessionCount = [this] { return server_->sessionCount(); };
   services_->addRoute = [this](const std::string& prefix, rpc::HttpRoute route) {
     server_->AddRoute(prefix, std::move(route));
   };
-  // A closed connection leaves its conference: its peers close and the room hears it.
-  server_->OnSessionClosed([this](rpc::Session& session) { conferences_.LeaveSession(session.id()); });
+  services_->addEarlyRoute = [this](const std::string& prefix, rpc::HttpRoute route) {
+    server_->AddEarlyRoute(prefix, std::move(route));
+  };
+  // A closed connection leaves its conference (its peers close and the room hears it) and
+  // stops being reachable for calls.
+  server_->OnSessionClosed([this](rpc::Session& session) {
+    conferences_.LeaveSession(session.id());
+    calls_.SessionClosed(session.id());
+  });
   rpc::RegisterAll(*dispatcher_, *services_);
 
   metrics_.AddGauge("atrium_rooms_live", "Rooms with a live conference.",

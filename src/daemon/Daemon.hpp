@@ -6,6 +6,7 @@
 #include "auth/AppSigner.hpp"
 #include "auth/TokenService.hpp"
 #include "core/Config.hpp"
+#include "rooms/Calls.hpp"
 #include "rooms/ConferenceRegistry.hpp"
 #include "rpc/Dispatcher.hpp"
 #include "rpc/Metrics.hpp"
@@ -40,6 +41,7 @@ private:
   std::unique_ptr<auth::TokenService> tokens_;
   std::unique_ptr<auth::AppSigner> signer_;
   rooms::ConferenceRegistry conferences_;
+  rooms::Calls calls_;
   rpc::Metrics metrics_;
   std::unique_ptr<rpc::Dispatcher> dispatcher_;
   std::unique_ptr<rpc::Services> services_;

@@ -5,6 +5,7 @@
 #include "auth/AppSigner.hpp"
 #include "auth/TokenService.hpp"
 #include "core/Config.hpp"
+#include "rooms/Calls.hpp"
 #include "rooms/ConferenceRegistry.hpp"
 #include "rpc/Dispatcher.hpp"
 #include "rpc/HttpRoutes.hpp"
@@ -21,11 +22,15 @@ struct Services {
   auth::TokenService& tokens;
   auth::AppSigner& signer;
   rooms::ConferenceRegistry& conferences;
+  rooms::Calls& calls;
   Metrics& metrics;
   int64_t startedAt = 0;
   std::function<size_t()> sessionCount;
   // Adds a plain HTTP endpoint (see HttpRoutes.hpp); set by the daemon before Register*.
   std::function<void(const std::string& prefix, HttpRoute route)> addRoute;
+  // Adds a handler that runs once a request's headers are in, before its body is read (an
+  // upload checks its size and rights there, and streams the body); see Server::AddEarlyRoute.
+  std::function<void(const std::string& prefix, HttpRoute route)> addEarlyRoute;
 };
 
 void RegisterServerMethods(Dispatcher& d, Services& s);
@@ -34,6 +39,9 @@ void RegisterUserMethods(Dispatcher& d, Services& s);
 void RegisterRoomMethods(Dispatcher& d, Services& s);
 void RegisterMeetingMethods(Dispatcher& d, Services& s);
 void RegisterConferenceMethods(Dispatcher& d, Services& s);
+void RegisterChatMethods(Dispatcher& d, Services& s);
+void RegisterFileMethods(Dispatcher& d, Services& s);
+void RegisterCallMethods(Dispatcher& d, Services& s);
 
 // Every method family, and the authenticator that turns tokens into identities.
 void RegisterAll(Dispatcher& d, Services& s);

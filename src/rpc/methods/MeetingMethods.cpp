@@ -219,6 +219,9 @@ void RegisterAll(Dispatcher& d, Services& s) {
   RegisterRoomMethods(d, s);
   RegisterMeetingMethods(d, s);
   RegisterConferenceMethods(d, s);
+  RegisterChatMethods(d, s);
+  RegisterFileMethods(d, s);
+  RegisterCallMethods(d, s);
 }
 
 }  // namespace atrium::rpc
