@@ -18,7 +18,10 @@ namespace atrium::rpc {
 
 using nlohmann::json;
 
+void RegisterFileRoutes(Services& s);  // FileRoutes.cpp
+
 void RegisterFileMethods(Dispatcher& d, Services& s) {
+  RegisterFileRoutes(s);
   d.Add("file.list", Access::Public, [&s](Call& c) {
     int64_t roomId = c.params.id("roomId");
     store::Room room = views::RoomOr404(s, roomId);
