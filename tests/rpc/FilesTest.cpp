@@ -17,7 +17,6 @@ struct Upload {
   std::string field = "file";
   std::string data;
   bool chunked = false;        // no Content-Length: the server counts as the body arrives
-  bool expectContinue = false;  // the client waits for the server before sending the body
   std::string contentType;      // overrides multipart/form-data
 };
 
@@ -29,7 +28,6 @@ HttpReply Send(const std::string& url, const std::string& token, const Upload& u
   GRef<SoupMessage> msg = GRef<SoupMessage>::adopt(soup_message_new("POST", url.c_str()));
   SoupMessageHeaders* h = soup_message_get_request_headers(msg.get());
   if (!token.empty()) soup_message_headers_replace(h, "Authorization", ("Bearer " + token).c_str());
-  if (u.expectContinue) soup_message_headers_set_expectations(h, SOUP_EXPECTATION_CONTINUE);
   std::string type = u.contentType.empty() ? "multipart/form-data; boundary=" + boundary : u.contentType;
   GBytes* bytes = g_bytes_new(body.data(), body.size());
   if (u.chunked) {
@@ -166,14 +164,14 @@ TEST_F(FilesTest, UploadShareDownloadDelete) {
 TEST_F(FilesTest, OversizedUploadsAreRefusedAndLeaveNothingBehind) {
   std::string before = DumpDatabase(daemon_->dataDir() + "/atrium.db");
   Upload u;
-  // Declared too large: refused from the headers, before the body.
+  // Declared too large: refused from the headers, before the body is read. (libsoup's own
+  // client, asked to send Expect: 100-continue, waits out its timeout on such an answer;
+  // curl does not, so this sends the body straight away.)
   u.data = std::string(kMaxSize + 70 * 1024, 'a');
-  u.expectContinue = true;
   HttpReply r = Send(FilesUrl(roomId_), member_.token, u);
   EXPECT_EQ(r.status, 413u) << r.body;
   EXPECT_EQ(r.Json()["error"]["code"], -32008);
   // Streamed without a length: refused once the count passes the limit.
-  u.expectContinue = false;
   u.chunked = true;
   EXPECT_EQ(Send(FilesUrl(roomId_), host_.token, u).status, 413u);
   // Just over the limit: the body fits the framing allowance, the file part does not.
