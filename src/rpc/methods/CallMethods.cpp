@@ -48,9 +48,9 @@ int64_t CreateCallRoom(Services& s, const store::User& caller, const store::User
   });
 }
 
-// A step of a call by the caller: callId, then the registry's state machine.
+// One step of a call by the calling user: its callId, then the registry's state machine.
 template <typename Step>
-json Step_(Services& s, Call& c, Step step) {
+json RunStep(Services& s, Call& c, Step step) {
   int64_t me = Register(s, c);
   std::string callId = c.params.str("callId", 64);
   (s.calls.*step)(callId, me);
@@ -125,8 +125,8 @@ void RegisterCallMethods(Dispatcher& d, Services& s) {
     return json{{"callId", call.id}, {"state", "inviting"}, {"roomId", callRoom}, {"call", s.calls.View(call)}};
   });
 
-  d.Add("call.ring", Access::User, [&s](Call& c) { return Step_(s, c, &rooms::Calls::Ring); });
-  d.Add("call.busy", Access::User, [&s](Call& c) { return Step_(s, c, &rooms::Calls::Busy); });
+  d.Add("call.ring", Access::User, [&s](Call& c) { return RunStep(s, c, &rooms::Calls::Ring); });
+  d.Add("call.busy", Access::User, [&s](Call& c) { return RunStep(s, c, &rooms::Calls::Busy); });
   d.Add("call.agree", Access::User, [&s](Call& c) {
     int64_t me = Register(s, c);
     std::string callId = c.params.str("callId", 64);
@@ -134,10 +134,10 @@ void RegisterCallMethods(Dispatcher& d, Services& s) {
     const auto* call = s.calls.Find(callId);
     return json{{"callId", callId}, {"roomId", call && call->roomId ? json(*call->roomId) : json(nullptr)}};
   });
-  d.Add("call.reject", Access::User, [&s](Call& c) { return Step_(s, c, &rooms::Calls::Reject); });
-  d.Add("call.cancel", Access::User, [&s](Call& c) { return Step_(s, c, &rooms::Calls::Cancel); });
-  d.Add("call.connected", Access::User, [&s](Call& c) { return Step_(s, c, &rooms::Calls::Connected); });
-  d.Add("call.hangup", Access::User, [&s](Call& c) { return Step_(s, c, &rooms::Calls::Hangup); });
+  d.Add("call.reject", Access::User, [&s](Call& c) { return RunStep(s, c, &rooms::Calls::Reject); });
+  d.Add("call.cancel", Access::User, [&s](Call& c) { return RunStep(s, c, &rooms::Calls::Cancel); });
+  d.Add("call.connected", Access::User, [&s](Call& c) { return RunStep(s, c, &rooms::Calls::Connected); });
+  d.Add("call.hangup", Access::User, [&s](Call& c) { return RunStep(s, c, &rooms::Calls::Hangup); });
 
   d.Add("call.event", Access::User, [&s](Call& c) {
     int64_t me = Register(s, c);
