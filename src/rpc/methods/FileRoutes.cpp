@@ -192,6 +192,12 @@ void BeginUpload(Services& s, SoupServerMessage* msg, const std::string& path) {
 void FinishUpload(Services& s, SoupServerMessage* msg) {
   auto* up = static_cast<Upload*>(g_object_get_data(G_OBJECT(msg), kUploadKey));
   if (!up) throw AppError(ErrorCode::Internal, "upload state missing");
+  // The temporary file goes before the answer does, whatever the answer: the message
+  // itself (which would drop it too) may outlive the reply.
+  struct DiscardOnExit {
+    Upload* up;
+    ~DiscardOnExit() { up->Discard(); }
+  } discard{up};
   if (up->tooLarge)
     throw AppError(ErrorCode::TooLarge, "the file is larger than the server accepts",
                    {{"limit", s.config.fileMaxSize}, {"size", up->received}});
@@ -264,7 +270,6 @@ void FinishUpload(Services& s, SoupServerMessage* msg) {
     if (!target.empty()) g_unlink(target.c_str());
     throw;
   }
-  up->Discard();
   GST_INFO("file shared [room:%" G_GINT64_FORMAT " file:%" G_GINT64_FORMAT " size:%" G_GSIZE_FORMAT "]", f.roomId,
            f.id, size);
   json view = content::FileView(f);
