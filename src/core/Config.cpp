@@ -22,6 +22,9 @@ const std::map<std::string, std::set<std::string>> kKnownKeys = {
       "max-connections"}},
     {"ice", {"addresses", "port-range", "stun-server", "turn-server", "public-address"}},
     {"conference", {"stats-interval", "slow-link-loss", "slow-link-rtt"}},
+    {"chat", {"max-length"}},
+    {"files", {"max-size"}},
+    {"calls", {"ring-timeout"}},
 };
 
 class Reader {
@@ -200,6 +203,9 @@ Config Config::Load(const std::string& path) {
   r.Int("conference", "stats-interval", c.statsInterval, 1, 60);
   r.Int("conference", "slow-link-loss", c.slowLinkLoss, 1, 100);
   r.Int("conference", "slow-link-rtt", c.slowLinkRtt, 10, 60000);
+  r.Int("chat", "max-length", c.chatMaxLength, 1, 65536);
+  r.Int("files", "max-size", c.fileMaxSize, 1, 1LL << 40);
+  r.Int("calls", "ring-timeout", c.callRingTimeoutSeconds, 1, 3600);
   return c;
 }
 

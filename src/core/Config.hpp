@@ -50,6 +50,12 @@ struct Config {
   int64_t statsInterval = 3;   // seconds between RTP statistics polls of a live room
   int64_t slowLinkLoss = 10;   // percent: linkSlow code 1001 at or above it
   int64_t slowLinkRtt = 500;   // milliseconds: linkSlow code 1002 at or above it
+  // [chat]
+  int64_t chatMaxLength = 4000;  // bytes of one chat message
+  // [files]
+  int64_t fileMaxSize = 64LL << 20;  // bytes of one uploaded meeting file
+  // [calls]
+  int64_t callRingTimeoutSeconds = 60;  // an unanswered call.invite ends with callTimeout
 
   std::string sourcePath;  // the file it was read from, for messages
 

@@ -19,6 +19,7 @@ std::string_view ErrorCodeName(ErrorCode code) {
     case ErrorCode::TooLarge: return "tooLarge";
     case ErrorCode::Unavailable: return "unavailable";
     case ErrorCode::NotJoined: return "notJoined";
+    case ErrorCode::Unreachable: return "unreachable";
   }
   return "unknown";
 }

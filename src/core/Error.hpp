@@ -30,6 +30,7 @@ enum class ErrorCode : int {
   TooLarge = -32008,         // message, batch or field over its limit
   Unavailable = -32009,      // the server cannot do this now (shutting down, resource exhausted)
   NotJoined = -32010,        // media.* or conference.* before conference.join on this connection
+  Unreachable = -32014,      // call.invite: the user has no connection registered for calls
 };
 
 std::string_view ErrorCodeName(ErrorCode code);

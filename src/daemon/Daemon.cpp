@@ -40,6 +40,7 @@ Daemon::Daemon(Config config) : config_(std::move(config)) {
   conferences_.SetIce(ice);
   conferences_.SetLinkThresholds(
       {int(config_.statsInterval), int(config_.slowLinkLoss), int(config_.slowLinkRtt)});
+  calls_.SetRingTimeout(config_.callRingTimeoutSeconds);
 
   rpc::Dispatcher::Limits limits;
   limits.maxMessageBytes = size_t(config_.maxMessageBytes);
@@ -47,7 +48,7 @@ Daemon::Daemon(Config config) : config_(std::move(config)) {
   limits.maxDepth = int(config_.maxJsonDepth);
   dispatcher_ = std::make_unique<rpc::Dispatcher>(limits, metrics_);
   server_ = std::make_unique<rpc::Server>(config_, *dispatcher_, metrics_);
-  services_ = std::make_unique<rpc::Services>(config_, *db_, *tokens_, *signer_, conferences_, metrics_, store::Now(),
+  services_ = std::make_unique<rpc::Services>(config_, *db_, *tokens_, *signer_, conferences_, calls_, metrics_, store::Now(),
                                               nullptr);
   services_->sessionCount = [this] { return server_->sessionCount(); };
   services_->recordings = recordings_.get();
@@ -55,8 +56,15 @@ Daemon::Daemon(Config config) : config_(std::move(config)) {
   services_->addRoute = [this](const std::string& prefix, rpc::HttpRoute route) {
     server_->AddRoute(prefix, std::move(route));
   };
-  // A closed connection leaves its conference: its peers close and the room hears it.
-  server_->OnSessionClosed([this](rpc::Session& session) { conferences_.LeaveSession(session.id()); });
+  services_->addEarlyRoute = [this](const std::string& prefix, rpc::HttpRoute route) {
+    server_->AddEarlyRoute(prefix, std::move(route));
+  };
+  // A closed connection leaves its conference (its peers close and the room hears it) and
+  // stops being reachable for calls.
+  server_->OnSessionClosed([this](rpc::Session& session) {
+    conferences_.LeaveSession(session.id());
+    calls_.SessionClosed(session.id());
+  });
   rpc::RegisterAll(*dispatcher_, *services_);
 
   metrics_.AddGauge("atrium_rooms_live", "Rooms with a live conference.",

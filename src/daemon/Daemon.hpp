@@ -6,6 +6,7 @@
 #include "auth/AppSigner.hpp"
 #include "auth/TokenService.hpp"
 #include "core/Config.hpp"
+#include "rooms/Calls.hpp"
 #include "rooms/ConferenceRegistry.hpp"
 #include "rooms/RecordingManager.hpp"
 #include "rpc/Dispatcher.hpp"
@@ -43,6 +44,7 @@ private:
   std::unique_ptr<auth::AppSigner> urlSigner_;           // signed recording download URLs
   std::unique_ptr<rooms::RecordingManager> recordings_;  // outlives the conferences it records
   rooms::ConferenceRegistry conferences_;
+  rooms::Calls calls_;
   rpc::Metrics metrics_;
   std::unique_ptr<rpc::Dispatcher> dispatcher_;
   std::unique_ptr<rpc::Services> services_;

@@ -33,6 +33,7 @@ public:
     std::string role;  // host, speaker, attendee, guest
     std::optional<int64_t> userId;
     uint64_t sessionId = 0;
+    int64_t joinedAt = g_get_real_time() / G_USEC_PER_SEC;  // Unix seconds
     Notify notify;
     std::set<std::string> streams;
     std::set<std::string> plays;

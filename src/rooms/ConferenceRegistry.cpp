@@ -25,6 +25,13 @@ size_t ConferenceRegistry::ParticipantTotal() const {
   return n;
 }
 
+bool ConferenceRegistry::HasUser(int64_t userId) const {
+  for (const auto& [id, c] : conferences_)
+    for (const auto& p : c->ParticipantsJson())
+      if (p["userId"].is_number_integer() && p["userId"].get<int64_t>() == userId) return true;
+  return false;
+}
+
 Conference* ConferenceRegistry::Find(int64_t roomId) {
   auto it = conferences_.find(roomId);
   return it == conferences_.end() ? nullptr : it->second.get();

@@ -31,6 +31,8 @@ public:
   size_t ParticipantCount(int64_t roomId) const;
   size_t RoomCount() const { return conferences_.size(); }
   size_t ParticipantTotal() const;
+  // Whether a signed-in user is a participant of some live conference (busy for calls).
+  bool HasUser(int64_t userId) const;
 
   Conference* Find(int64_t roomId);
   // The conference of a room, started if needed.

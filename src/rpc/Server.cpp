@@ -142,6 +142,8 @@ void Server::Start() {
   soup_server_add_handler(soup_.get(), "/metrics", HandleMetrics, this, nullptr);
   for (auto& route : routes_)
     soup_server_add_handler(soup_.get(), route->prefix.c_str(), HandleRoute, route.get(), nullptr);
+  for (auto& route : earlyRoutes_)
+    soup_server_add_early_handler(soup_.get(), route->prefix.c_str(), HandleRoute, route.get(), nullptr);
   soup_server_add_handler(soup_.get(), nullptr, HandleStatic, this, nullptr);
 
   GRef<GInetAddress> addr =
@@ -280,6 +282,10 @@ void Server::RemoveSession(uint64_t id) {
 
 void Server::AddRoute(const std::string& prefix, HttpRoute route) {
   routes_.push_back(std::make_unique<Route>(Route{this, prefix, std::move(route)}));
+}
+
+void Server::AddEarlyRoute(const std::string& prefix, HttpRoute route) {
+  earlyRoutes_.push_back(std::make_unique<Route>(Route{this, prefix, std::move(route)}));
 }
 
 void Server::HandleRoute(SoupServer*, SoupServerMessage* msg, const char* path, GHashTable*, gpointer data) {

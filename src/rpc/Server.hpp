@@ -38,6 +38,10 @@ public:
   // Sends requests for `prefix` and everything below it ("/recordings" takes
   // "/recordings/7/file") to `route`. Call before Start().
   void AddRoute(const std::string& prefix, HttpRoute route);
+  // Runs `route` for requests below `prefix` as soon as their headers are read, before the
+  // body: setting a status there answers without reading the body; leaving it unset lets
+  // the body be read and the AddRoute handler run. Call before Start().
+  void AddEarlyRoute(const std::string& prefix, HttpRoute route);
 
 private:
   class WebSocketSession;
@@ -69,6 +73,7 @@ private:
   std::string webRoot_;
   std::unordered_map<uint64_t, std::shared_ptr<WebSocketSession>> sessions_;
   std::vector<std::unique_ptr<Route>> routes_;
+  std::vector<std::unique_ptr<Route>> earlyRoutes_;
   SessionClosed sessionClosed_;
 };
 

@@ -5,6 +5,7 @@
 #include "auth/AppSigner.hpp"
 #include "auth/TokenService.hpp"
 #include "core/Config.hpp"
+#include "rooms/Calls.hpp"
 #include "rooms/ConferenceRegistry.hpp"
 #include "rooms/RecordingManager.hpp"
 #include "rpc/Dispatcher.hpp"
@@ -22,6 +23,7 @@ struct Services {
   auth::TokenService& tokens;
   auth::AppSigner& signer;
   rooms::ConferenceRegistry& conferences;
+  rooms::Calls& calls;
   Metrics& metrics;
   int64_t startedAt = 0;
   std::function<size_t()> sessionCount;
@@ -29,6 +31,9 @@ struct Services {
   std::function<void(const std::string& prefix, HttpRoute route)> addRoute;
   rooms::RecordingManager* recordings = nullptr;
   const auth::AppSigner* urlSigner = nullptr;  // recording download URLs
+  // Adds a handler that runs once a request's headers are in, before its body is read (an
+  // upload checks its size and rights there, and streams the body); see Server::AddEarlyRoute.
+  std::function<void(const std::string& prefix, HttpRoute route)> addEarlyRoute;
 };
 
 void RegisterServerMethods(Dispatcher& d, Services& s);
@@ -39,6 +44,9 @@ void RegisterMeetingMethods(Dispatcher& d, Services& s);
 void RegisterConferenceMethods(Dispatcher& d, Services& s);
 void RegisterHostMethods(Dispatcher& d, Services& s);
 void RegisterRecordingMethods(Dispatcher& d, Services& s);
+void RegisterChatMethods(Dispatcher& d, Services& s);
+void RegisterFileMethods(Dispatcher& d, Services& s);
+void RegisterCallMethods(Dispatcher& d, Services& s);
 
 // Every method family, and the authenticator that turns tokens into identities.
 void RegisterAll(Dispatcher& d, Services& s);

@@ -67,6 +67,17 @@ TEST_F(ConfigTest, EveryKey) {
   EXPECT_EQ(c.publicAddress, "203.0.113.7");
 }
 
+TEST_F(ConfigTest, MeetingFeatureKeys) {
+  Config d = Load("");
+  EXPECT_EQ(d.chatMaxLength, 4000);
+  EXPECT_EQ(d.fileMaxSize, 64LL << 20);
+  EXPECT_EQ(d.callRingTimeoutSeconds, 60);
+  Config c = Load("[chat]\nmax-length = 10\n[files]\nmax-size = 2048\n[calls]\nring-timeout = 2\n");
+  EXPECT_EQ(c.chatMaxLength, 10);
+  EXPECT_EQ(c.fileMaxSize, 2048);
+  EXPECT_EQ(c.callRingTimeoutSeconds, 2);
+}
+
 struct BadConfig {
   const char* name;
   const char* text;
@@ -96,6 +107,9 @@ INSTANTIATE_TEST_SUITE_P(
                       BadConfig{"CertWithoutKey", "[server]\ntls-certificate = /etc/ssl/x.pem\n", "tls-key"},
                       BadConfig{"MissingCert", "[server]\ntls-certificate = /nonexistent.pem\ntls-key = /nonexistent.key\n",
                                 "/nonexistent.pem"},
+                      BadConfig{"ChatLengthZero", "[chat]\nmax-length = 0\n", "max-length"},
+                      BadConfig{"FileSizeNotANumber", "[files]\nmax-size = big\n", "max-size"},
+                      BadConfig{"RingTimeoutTooLong", "[calls]\nring-timeout = 86400\n", "ring-timeout"},
                       BadConfig{"WebRootMissing", "[server]\nweb-root = /nonexistent-web\n", "web-root"}),
     [](const auto& info) { return info.param.name; });
 

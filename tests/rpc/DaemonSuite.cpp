@@ -25,9 +25,9 @@ std::string* DaemonSuite::secret_ = nullptr;
 std::string* DaemonSuite::admin_ = nullptr;
 int64_t DaemonSuite::adminId_ = 0;
 
-void DaemonSuite::SetUpTestSuite() {
+void DaemonSuite::StartDaemon(const std::string& config) {
   dir_ = new TempDir();
-  daemon_ = new DaemonProcess(dir_->path());
+  daemon_ = new DaemonProcess(dir_->path(), config);
   http_ = new HttpClient(daemon_->url());
   secret_ = new std::string(auth::TokenService::LoadOrCreateSecret(daemon_->dataDir()));
   json r = http_->Call("auth.login", {{"account", "admin"}, {"password", DaemonProcess::kAdminPassword}});

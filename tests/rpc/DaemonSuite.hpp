@@ -39,8 +39,10 @@ struct User {
 // ones in turn: each suite starts a fresh daemon and stops it before the next one starts.
 class DaemonSuite : public ::testing::Test {
 protected:
-  static void SetUpTestSuite();
+  static void SetUpTestSuite() { StartDaemon(""); }
   static void TearDownTestSuite();
+  // SetUpTestSuite with the daemon reading `config` (atrium.conf text).
+  static void StartDaemon(const std::string& config);
 
   static json Call(const std::string& method, const json& params, const std::string& token) {
     return http_->Call(method, params, token);

@@ -2,6 +2,8 @@
 // data that survives closing and reopening.
 #include "core/Error.hpp"
 #include "store/Apps.hpp"
+#include "store/Chat.hpp"
+#include "store/Files.hpp"
 #include "store/Database.hpp"
 #include "store/Meetings.hpp"
 #include "store/Migrations.hpp"
@@ -242,6 +244,66 @@ TEST_F(StoreTest, RecordingsAppsAndRevokedTokens) {
   EXPECT_TRUE(RevokedTokens(*db_).IsRevoked("jti1"));
   EXPECT_EQ(RevokedTokens(*db_).Purge(101), 1);
   EXPECT_FALSE(RevokedTokens(*db_).IsRevoked("jti1"));
+}
+
+TEST_F(StoreTest, ChatHistoryShowsPrivateMessagesToTheirPartiesOnly) {
+  int64_t ada = AddUser("ada"), bob = AddUser("bob"), cy = AddUser("cy");
+  int64_t room = AddRoom(ada);
+  Chat chat(*db_);
+  auto add = [&](std::optional<int64_t> from, const std::string& fromPid, std::optional<int64_t> to,
+                 std::optional<std::string> toPid, const std::string& text, int64_t at) {
+    ChatMessage m;
+    m.roomId = room;
+    m.senderUserId = from;
+    m.senderParticipantId = fromPid;
+    m.senderName = fromPid;
+    m.recipientUserId = to;
+    m.recipientParticipantId = toPid;
+    m.content = text;
+    m.createdAt = at;
+    return chat.Add(m);
+  };
+  add(ada, "u1-1", std::nullopt, std::nullopt, "to all", 100);
+  add(ada, "u1-1", bob, "u2-2", "ada to bob", 101);
+  add(std::nullopt, "u3-3", ada, "u1-1", "old guest to ada", 102);
+  add(ada, "u1-1", std::nullopt, "u3-3", "ada to a later guest with the same id", 200);
+  auto texts = [&](ChatReader r, std::optional<int64_t> before = std::nullopt, int64_t limit = 50) {
+    std::vector<std::string> v;
+    for (const auto& m : chat.History(room, std::nullopt, before, limit, r)) v.push_back(m.content);
+    return v;
+  };
+  using V = std::vector<std::string>;
+  EXPECT_EQ(texts({ada, std::nullopt, 0}),
+            (V{"ada to a later guest with the same id", "old guest to ada", "ada to bob", "to all"}));
+  EXPECT_EQ(texts({bob, std::nullopt, 0}), (V{"ada to bob", "to all"}));
+  EXPECT_EQ(texts({cy, std::nullopt, 0}), (V{"to all"}));
+  // A guest matches by participant id, and only from the time it joined.
+  EXPECT_EQ(texts({std::nullopt, std::string("u3-3"), 150}), (V{"ada to a later guest with the same id", "to all"}));
+  EXPECT_EQ(texts({std::nullopt, std::nullopt, 0}, std::nullopt, 1), (V{"to all"}));
+  EXPECT_EQ(texts({ada, std::nullopt, 0}, 3, 1), (V{"ada to bob"}));
+
+  // Deleting a file keeps the message; deleting the room takes both.
+  Files files(*db_);
+  MeetingFile f;
+  f.roomId = room;
+  f.uploadedBy = bob;
+  f.name = "a.txt";
+  f.contentType = "text/plain";
+  f.sizeBytes = 1;
+  int64_t fileId = files.Create(f);
+  ChatMessage m;
+  m.roomId = room;
+  m.senderParticipantId = "u2-2";
+  m.senderName = "bob";
+  m.fileId = fileId;
+  chat.Add(m);
+  EXPECT_EQ(files.List(room).size(), 1u);
+  files.Delete(fileId);
+  EXPECT_EQ(Code([&] { files.Delete(fileId); }), int(ErrorCode::NotFound));
+  EXPECT_FALSE(chat.History(room, std::nullopt, std::nullopt, 1, {bob, std::nullopt, 0})[0].fileId.has_value());
+  Rooms(*db_).Delete(room);
+  EXPECT_TRUE(chat.History(room, std::nullopt, std::nullopt, 50, {ada, std::nullopt, 0}).empty());
+  EXPECT_EQ(Files::PathOf("/d", 7), "/d/files/7");
 }
 
 }  // namespace

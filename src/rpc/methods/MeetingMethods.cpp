@@ -221,6 +221,9 @@ void RegisterAll(Dispatcher& d, Services& s) {
   RegisterConferenceMethods(d, s);
   RegisterHostMethods(d, s);
   RegisterRecordingMethods(d, s);
+  RegisterChatMethods(d, s);
+  RegisterFileMethods(d, s);
+  RegisterCallMethods(d, s);
 }
 
 }  // namespace atrium::rpc
