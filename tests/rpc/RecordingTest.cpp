@@ -8,6 +8,7 @@
 
 #include <gst/pbutils/pbutils.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <cmath>
@@ -482,6 +483,78 @@ TEST(RecordingCrashTest, KilledServerLeavesPlayableFiles) {
     EXPECT_TRUE(dec.eos) << dec.error;
     EXPECT_GE(double(dec.lastVideoPts.load()) / GST_SECOND, 2.0) << path;
   }
+}
+
+}  // namespace
+}  // namespace atrium::test
+
+namespace atrium::test {
+namespace {
+
+// A full disk (the file is /dev/full) fails the recording with recordingFailed; the room
+// goes on, and the next recording works. An unwritable directory fails recording.start.
+TEST(RecordingFailureTest, DiskFullAndUnwritableDirectory) {
+  TempDir dir;
+  DaemonProcess daemon(dir.path(), "[ice]\naddresses = 127.0.0.1\n", {{"GST_DEBUG", "atrium-rooms:1,atrium-media:1"}});
+  HttpClient http(daemon.url());
+  std::string token =
+      ResultOf(http.Call("auth.login", {{"account", "admin"}, {"password", DaemonProcess::kAdminPassword}}))["token"];
+  int64_t room = ResultOf(http.Call("room.create", {{"name", "full"}, {"isPublic", true}}, token))["roomId"];
+  Member a(daemon, "alice");
+  ASSERT_EQ(ErrorCodeOf(a.Join(room)), 0);
+  a.Publish();
+  auto pump = [&](int ms, const std::function<bool()>& done) {
+    return RunUntil(
+        [&] {
+          a.Pump();
+          return done();
+        },
+        ms);
+  };
+  ASSERT_TRUE(pump(20000, [&] { return a.Connected(); }));
+
+  // Fresh database: the recording is row 1 and its file row 2.
+  std::string file = dir.path() + "/recordings/2.webm";
+  ASSERT_EQ(symlink("/dev/full", file.c_str()), 0);
+  json r = http.Call("recording.start", {{"roomId", room}, {"format", "webm"}, {"layout", "tracks"}}, token);
+  ASSERT_EQ(ErrorCodeOf(r), 0) << r.dump();
+  ASSERT_EQ(ResultOf(r)["recordingId"], 1);
+  std::optional<json> failed;
+  ASSERT_TRUE(pump(20000, [&] {
+    auto n = a.ws().TakeNotifications([](const json& j) { return j["method"] == "recordingFailed"; });
+    if (!n.empty()) failed = n.front();
+    return failed.has_value();
+  }));
+  EXPECT_EQ((*failed)["params"]["recordingId"], 1);
+  EXPECT_NE((*failed)["params"]["reason"].get<std::string>(), "");
+  ASSERT_TRUE(pump(10000, [&] {
+    return ResultOf(http.Call("recording.get", {{"recordingId", 1}}, token))["recording"]["status"] == "failed";
+  }));
+  std::string log = ReadFile(dir.path() + "/atriumd.log");
+  EXPECT_NE(log.find("recording failed"), std::string::npos) << log;
+  EXPECT_NE(log.find("No space left"), std::string::npos) << log;
+
+  // The room goes on: the publisher is still there and a new recording works.
+  unlink(file.c_str());
+  json again = http.Call("recording.start", {{"roomId", room}, {"format", "webm"}, {"layout", "tracks"}}, token);
+  ASSERT_EQ(ErrorCodeOf(again), 0) << again.dump();
+  pump(3000, [] { return false; });
+  ASSERT_EQ(ErrorCodeOf(http.Call("recording.stop", {{"recordingId", ResultOf(again)["recordingId"]}}, token)), 0);
+  ASSERT_TRUE(pump(20000, [&] {
+    return !a.ws().TakeNotifications([](const json& j) { return j["method"] == "recordingStopped"; }).empty() &&
+           ResultOf(http.Call("recording.get", {{"recordingId", ResultOf(again)["recordingId"]}}, token))["recording"]
+                   ["status"] == "finished";
+  }));
+
+  // The recordings directory replaced by a file: recording.start refuses, clearly.
+  std::string rdir = dir.path() + "/recordings";
+  ASSERT_EQ(system(("rm -rf '" + rdir + "' && touch '" + rdir + "'").c_str()), 0);
+  json refused = http.Call("recording.start", {{"roomId", room}, {"format", "mp4"}, {"layout", "tracks"}}, token);
+  EXPECT_EQ(ErrorCodeOf(refused), int(ErrorCode::Unavailable)) << refused.dump();
+  EXPECT_TRUE(pump(5000, [&] {
+    return !a.ws().TakeNotifications([](const json& j) { return j["method"] == "recordingFailed"; }).empty();
+  }));
+  EXPECT_EQ(ErrorCodeOf(http.Call("server.ping", {}, token)), 0);
 }
 
 }  // namespace
