@@ -428,6 +428,41 @@ TEST_F(RecordingTest, DeleteRemovesRowsAndFiles) {
   finished_.erase("mp4");
 }
 
+// atriumctl recording list | download | delete against the suite's WebM recording.
+TEST_F(RecordingTest, AtriumctlListsDownloadsAndDeletes) {
+  if (!finished_.count("webm")) GTEST_SKIP() << "needs the recording of the first test";
+  int64_t parent = finished_["webm"]["parentId"];
+  TempDir out;
+  auto ctl = [&](std::vector<std::string> args, std::string* stdoutText) {
+    std::vector<std::string> argv{g_getenv("ATRIUMCTL"), "--server", daemon_->url(), "--token", token_};
+    argv.insert(argv.end(), args.begin(), args.end());
+    std::vector<char*> cargv;
+    for (auto& a : argv) cargv.push_back(a.data());
+    cargv.push_back(nullptr);
+    gchar* so = nullptr;
+    gint status = -1;
+    EXPECT_TRUE(g_spawn_sync(out.path().c_str(), cargv.data(), nullptr, G_SPAWN_DEFAULT, nullptr, nullptr, &so,
+                             nullptr, &status, nullptr));
+    if (stdoutText) *stdoutText = so ? so : "";
+    g_free(so);
+    return g_spawn_check_wait_status(status, nullptr);
+  };
+  std::string text;
+  ASSERT_TRUE(ctl({"recording", "list", "--name", "«webm»"}, &text)) << text;
+  EXPECT_NE(text.find(std::to_string(parent)), std::string::npos) << text;
+  ASSERT_TRUE(ctl({"recording", "download", std::to_string(parent)}, &text)) << text;
+  json rec = ResultOf(Call("recording.get", {{"recordingId", parent}}))["recording"];
+  ASSERT_EQ(rec["files"].size(), 2u);
+  for (const auto& f : rec["files"]) {
+    std::string saved = out.path() + "/recording-" + std::to_string(f["recordingId"].get<int64_t>()) + ".webm";
+    EXPECT_EQ(ReadFile(saved), ReadFile(PathOf(f))) << saved;
+  }
+  ASSERT_TRUE(ctl({"recording", "delete", std::to_string(parent)}, &text)) << text;
+  EXPECT_EQ(ErrorCodeOf(Call("recording.get", {{"recordingId", parent}})), int(ErrorCode::NotFound));
+  EXPECT_FALSE(ctl({"recording", "download", std::to_string(parent)}, &text));
+  finished_.erase("webm");
+}
+
 // kill -9 four seconds into a WebM and an MP4 recording: after a restart both files play
 // at least 2 s and their rows say so.
 TEST(RecordingCrashTest, KilledServerLeavesPlayableFiles) {
