@@ -428,6 +428,46 @@ TEST_F(RecordingTest, DeleteRemovesRowsAndFiles) {
   finished_.erase("mp4");
 }
 
+// A publisher leaving ends its file; the last one leaving ends the conference, and with it
+// the recording, whose files are complete.
+TEST_F(RecordingTest, LeavingEndsFilesAndTheRecording) {
+  int64_t room = CreateRoom();
+  auto a = std::make_unique<Member>(*daemon_, "alice");
+  auto b = std::make_unique<Member>(*daemon_, "bob");
+  StartRoom(room, *a, *b);
+  json r = Call("recording.start", {{"roomId", room}, {"format", "webm"}, {"layout", "tracks"}});
+  ASSERT_EQ(ErrorCodeOf(r), 0) << r.dump();
+  int64_t id = ResultOf(r)["recordingId"];
+  Run(*a, *b, 3000);
+  b.reset();  // bob's socket closes: he leaves
+  auto fileStatus = [&](size_t i) {
+    json rec = ResultOf(Call("recording.get", {{"recordingId", id}}))["recording"];
+    return rec["files"].size() > i ? rec["files"][i]["status"].get<std::string>() : std::string();
+  };
+  ASSERT_TRUE(RunUntil(
+      [&] {
+        a->Pump();
+        return fileStatus(1) == "finished";
+      },
+      20000));
+  EXPECT_EQ(fileStatus(0), "recording");
+  a.reset();
+  json rec;
+  ASSERT_TRUE(RunUntil(
+      [&] {
+        rec = ResultOf(Call("recording.get", {{"recordingId", id}}))["recording"];
+        return rec["status"] != "recording";
+      },
+      20000));
+  EXPECT_EQ(rec["status"], "finished") << rec.dump();
+  for (const auto& f : rec["files"]) {
+    EXPECT_EQ(f["status"], "finished") << f.dump();
+    Discovered d = Discover(PathOf(f));
+    EXPECT_TRUE(d.ok) << d.error;
+    EXPECT_GT(d.durationS, 2.0);
+  }
+}
+
 // atriumctl recording list | download | delete against the suite's WebM recording.
 TEST_F(RecordingTest, AtriumctlListsDownloadsAndDeletes) {
   if (!finished_.count("webm")) GTEST_SKIP() << "needs the recording of the first test";
