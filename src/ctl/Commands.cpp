@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <cstdio>
 #include <cstdlib>
 #include <iostream>
 #include <iterator>
@@ -160,6 +161,14 @@ void Commands::Run(const std::vector<std::string>& args) {
       {"user add", &Commands::UserAdd, {"--password", "--name", "--org"}, {"--admin"}, 1, 1},
       {"user list", &Commands::UserList, {"--org", "--offset", "--limit"}, {}, 0, 0},
       {"meeting list", &Commands::MeetingList, {"--from", "--to", "--offset", "--limit"}, {}, 0, 0},
+      {"recording list",
+       &Commands::RecordingList,
+       {"--name", "--user", "--org", "--from", "--to", "--page", "--size"},
+       {},
+       0,
+       0},
+      {"recording download", &Commands::RecordingDownload, {"--output"}, {}, 1, 1},
+      {"recording delete", &Commands::RecordingDelete, {}, {}, 1, 500},
   };
   if (args.empty()) throw UsageError("no command given");
   const Spec* spec = nullptr;
@@ -346,6 +355,63 @@ void Commands::MeetingList(const Args& a) {
             {"meetingId", "name", "inviteCode", "roomId", "startTime", "endTime", "status"});
 }
 
+void Commands::RecordingList(const Args& a) {
+  json params = json::object();
+  if (auto v = a.get("--name")) params["name"] = *v;
+  a.intTo(params, "--user", "userId");
+  a.intTo(params, "--org", "orgId");
+  a.intTo(params, "--from", "startDate");
+  a.intTo(params, "--to", "endDate");
+  a.intTo(params, "--page", "pageNo");
+  a.intTo(params, "--size", "pageSize");
+  json result = Client().Call("recording.list", params);
+  PrintList(result, {"recordingId", "name", "format", "layout", "status", "startTime", "durationMs", "sizeBytes"});
+  if (!g_.json && result.contains("totalCount"))
+    std::cout << "(page " << Cell(result["pageNo"]) << " of " << Cell(result["totalPage"]) << ", "
+              << Cell(result["totalCount"]) << " recordings)\n";
+}
+
+// Downloads a file, or every file of a `tracks` recording, with a progress bar on a
+// terminal.
+void Commands::RecordingDownload(const Args& a) {
+  int64_t id = ToInt("ID", a.pos[0]);
+  RpcClient client = Client();
+  json rec = client.Call("recording.get", {{"recordingId", id}})["recording"];
+  std::vector<json> files;
+  if (rec.contains("files"))
+    for (const auto& f : rec["files"]) files.push_back(f);
+  else
+    files.push_back(rec);
+  if (files.empty()) throw UsageError("recording " + std::to_string(id) + " has no files");
+  auto output = a.get("--output");
+  if (output && files.size() > 1) throw UsageError("--output names one file; this recording has several");
+  bool bar = !g_.json && isatty(fileno(stderr));
+  for (const auto& f : files) {
+    std::string fileId = Cell(f["recordingId"]);
+    std::string out = output.value_or("recording-" + fileId + "." + f["format"].get<std::string>());
+    auto progress = [&](uint64_t done, uint64_t total) {
+      if (!bar) return;
+      constexpr int kWidth = 30;
+      int filled = total ? int(done * kWidth / total) : 0;
+      std::fprintf(stderr, "\r%s [%s%s] %3d%% %.1f/%.1f MB", out.c_str(), std::string(size_t(filled), '#').c_str(),
+                   std::string(size_t(kWidth - filled), ' ').c_str(), total ? int(done * 100 / total) : 0,
+                   double(done) / 1e6, double(total) / 1e6);
+    };
+    client.Download("/recordings/" + fileId + "/file", out, progress);
+    if (bar) std::fprintf(stderr, "\n");
+    if (g_.json)
+      std::cout << json{{"recordingId", f["recordingId"]}, {"file", out}}.dump() << '\n';
+    else
+      std::cout << "saved " << out << '\n';
+  }
+}
+
+void Commands::RecordingDelete(const Args& a) {
+  json ids = json::array();
+  for (const auto& p : a.pos) ids.push_back(ToInt("ID", p));
+  Print(Client().Call("recording.delete", {{"recordingIds", ids}}));
+}
+
 const char* Commands::Usage() {
   return R"(Usage: atriumctl [--server URL] [--token TOKEN] [--json] COMMAND [ARGS...]
 
@@ -367,6 +433,11 @@ Commands:
                                    without --password, reads it from stdin
   user list [--org ID] [--offset N] [--limit N]
   meeting list [--from T] [--to T] [--offset N] [--limit N]
+  recording list [--name S] [--user ID] [--org ID] [--from T] [--to T] [--page N] [--size N]
+  recording download ID [--output FILE]
+                                   saves recording-ID.EXT (every file of a tracks
+                                   recording), with a progress bar on a terminal
+  recording delete ID...           deletes the recordings and their files
 
 Options:
   --server URL     server base URL (default: $ATRIUM_URL, else http://127.0.0.1:8088)

@@ -48,6 +48,9 @@ class Commands {
   void UserAdd(const Args& a);
   void UserList(const Args& a);
   void MeetingList(const Args& a);
+  void RecordingList(const Args& a);
+  void RecordingDownload(const Args& a);
+  void RecordingDelete(const Args& a);
 
   RpcClient Client(bool withToken = true) const;
   void Print(const nlohmann::json& result) const;

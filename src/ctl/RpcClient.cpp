@@ -2,6 +2,10 @@
 
 #include "atrium-config.h"
 
+#include <glib/gstdio.h>
+
+#include <cstdio>
+
 namespace atrium::ctl {
 
 namespace {
@@ -55,6 +59,55 @@ nlohmann::json RpcClient::Call(const std::string& method, const nlohmann::json& 
     throw ServerError(code, message, e->value("data", nlohmann::json()));
   }
   return response["result"];
+}
+
+void RpcClient::Download(const std::string& path, const std::string& outFile,
+                         const std::function<void(uint64_t, uint64_t)>& progress) {
+  std::string url = endpoint_.substr(0, endpoint_.size() - 4) + path;
+  auto msg = GRef<SoupMessage>::adopt(soup_message_new(SOUP_METHOD_GET, url.c_str()));
+  if (!msg) throw TransportError("invalid URL '" + url + "'");
+  if (!token_.empty())
+    soup_message_headers_replace(soup_message_get_request_headers(msg.get()), "Authorization",
+                                 ("Bearer " + token_).c_str());
+  GError* rawErr = nullptr;
+  GRef<GInputStream> in = GRef<GInputStream>::adopt(soup_session_send(session_.get(), msg.get(), nullptr, &rawErr));
+  GErrorPtr err(rawErr);
+  if (err) throw TransportError("cannot reach " + url + ": " + err->message);
+  const unsigned status = soup_message_get_status(msg.get());
+  if (status != 200) {
+    std::string body;
+    char buf[4096];
+    gssize n;
+    while (body.size() < 65536 && (n = g_input_stream_read(in.get(), buf, sizeof buf, nullptr, nullptr)) > 0)
+      body.append(buf, size_t(n));
+    auto j = nlohmann::json::parse(body, nullptr, false);
+    if (j.is_object() && j.contains("error") && j["error"].is_object())
+      throw ServerError(j["error"].value("code", 0), j["error"].value("message", ""), j["error"].value("data", nlohmann::json()));
+    throw TransportError(url + ": HTTP " + std::to_string(status));
+  }
+  uint64_t total = uint64_t(soup_message_headers_get_content_length(soup_message_get_response_headers(msg.get())));
+  FILE* out = g_fopen(outFile.c_str(), "wb");
+  if (!out) throw TransportError("cannot write " + outFile + ": " + g_strerror(errno));
+  uint64_t done = 0;
+  std::vector<char> buf(256 * 1024);
+  for (;;) {
+    GError* readErr = nullptr;
+    gssize n = g_input_stream_read(in.get(), buf.data(), buf.size(), nullptr, &readErr);
+    if (n < 0 || fwrite(buf.data(), 1, size_t(n), out) != size_t(n)) {
+      std::string why = readErr ? readErr->message : g_strerror(errno);
+      g_clear_error(&readErr);
+      fclose(out);
+      g_unlink(outFile.c_str());
+      throw TransportError("download of " + url + " failed: " + why);
+    }
+    if (n == 0) break;
+    done += uint64_t(n);
+    if (progress) progress(done, total);
+  }
+  if (fclose(out) != 0 || (total && done != total)) {
+    g_unlink(outFile.c_str());
+    throw TransportError("download of " + url + " was cut short");
+  }
 }
 
 }  // namespace atrium::ctl

@@ -5,6 +5,7 @@
 #include <libsoup/soup.h>
 
 #include <cstdint>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <string>
@@ -39,6 +40,12 @@ class RpcClient {
 
   // Sends one request and returns its "result". Throws ServerError or TransportError.
   nlohmann::json Call(const std::string& method, const nlohmann::json& params = nullptr);
+
+  // GETs `path` (e.g. "/recordings/7/file") from the server into `outFile`, streaming,
+  // calling `progress(bytesSoFar, totalOrZero)` as it goes. An error reply throws
+  // ServerError (its JSON error object) or TransportError; a partial file is removed.
+  void Download(const std::string& path, const std::string& outFile,
+                const std::function<void(uint64_t done, uint64_t total)>& progress);
 
   const std::string& endpoint() const { return endpoint_; }
 

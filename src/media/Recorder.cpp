@@ -22,6 +22,7 @@ struct Recorder::State {
   Recorder* owner = nullptr;
   std::atomic<bool> alive{true};
   std::atomic<guint64> base{GST_CLOCK_TIME_NONE};  // running time that becomes 0 in the file
+  bool hasVideo = false;                           // set before any data flows
   std::atomic<guint64> end{0};                     // largest end time written
   // The one lock: the control thread may wait for the file's EOS (StopAndWait).
   std::mutex m;
@@ -33,6 +34,7 @@ struct Recorder::Track {
   std::shared_ptr<State> state;
   std::string kind;
   std::string codec;
+  bool video = false;
   GstElement* tee = nullptr;
   GstPad* teePad = nullptr;
   GstPad* entry = nullptr;  // the bin's ghost sink pad for this track
@@ -108,9 +110,11 @@ GstPadProbeReturn EntryQueryProbe(GstPad*, GstPadProbeInfo* info, gpointer) {
   return GST_PAD_PROBE_OK;
 }
 
-// Moves timestamps so that the recording starts at 0: the first buffer of any track sets
-// the base, and every track is shifted by the same amount (they stay in sync). Buffers
-// from before the base are dropped; segments become plain [0, ∞) time segments.
+// Moves timestamps so that the recording starts at 0: the first video keyframe (or, in a
+// recording without video, the first audio buffer) sets the base, and every track is
+// shifted by the same amount. Media from before the base is dropped, so that all tracks
+// start together (mp4mux writes no edit list for a late video start in fragmented
+// files); segments become plain [0, ∞) time segments. Runs after the depayloader.
 GstPadProbeReturn RebaseProbe(GstPad* pad, GstPadProbeInfo* info, gpointer data) {
   auto* t = static_cast<Recorder::Track*>(data);
   if (info->type & GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM) {
@@ -131,6 +135,7 @@ GstPadProbeReturn RebaseProbe(GstPad* pad, GstPadProbeInfo* info, gpointer data)
   // segment of webrtcbin's pads is a plain one too, so buffer times are running times.
   if (segEv) gst_event_unref(segEv);
   guint64 base = t->state->base.load();
+  if (base == GST_CLOCK_TIME_NONE && t->state->hasVideo && !t->video) return GST_PAD_PROBE_DROP;
   if (base == GST_CLOCK_TIME_NONE) {
     guint64 none = GST_CLOCK_TIME_NONE;
     t->state->base.compare_exchange_strong(none, ts);
@@ -156,10 +161,18 @@ GstPadProbeReturn KeyframeGateProbe(GstPad*, GstPadProbeInfo* info, gpointer dat
 }
 
 // Remembers how far the file goes (for the row's duration).
-GstPadProbeReturn EndProbe(GstPad*, GstPadProbeInfo* info, gpointer data) {
+GstPadProbeReturn EndProbe(GstPad* pad, GstPadProbeInfo* info, gpointer data) {
   auto* t = static_cast<Recorder::Track*>(data);
   GstBuffer* buf = GST_PAD_PROBE_INFO_BUFFER(info);
   GstClockTime ts = GST_BUFFER_PTS_IS_VALID(buf) ? GST_BUFFER_PTS(buf) : GST_BUFFER_DTS(buf);
+  // Encoders move their output segment (GstVideoEncoder starts at 1000 h): running time.
+  if (GstEvent* ev = gst_pad_get_sticky_event(pad, GST_EVENT_SEGMENT, 0)) {
+    const GstSegment* seg = nullptr;
+    gst_event_parse_segment(ev, &seg);
+    if (seg && seg->format == GST_FORMAT_TIME && GST_CLOCK_TIME_IS_VALID(ts))
+      ts = gst_segment_to_running_time(seg, GST_FORMAT_TIME, ts);
+    gst_event_unref(ev);
+  }
   if (GST_CLOCK_TIME_IS_VALID(ts)) {
     guint64 end = ts + (GST_BUFFER_DURATION_IS_VALID(buf) ? GST_BUFFER_DURATION(buf) : 0);
     guint64 cur = t->state->end.load();
@@ -225,9 +238,11 @@ GstElement* Recorder::BuildTrack(Track& t) {
   else if (t.codec == "OPUS") depay = Make("rtpopusdepay");
   else throw AppError(ErrorCode::Internal, "cannot record codec " + t.codec);
   chain.push_back(depay);
-  if (video) {
+  {
     GstPad* src = gst_element_get_static_pad(depay, "src");
-    gst_pad_add_probe(src, GST_PAD_PROBE_TYPE_BUFFER, KeyframeGateProbe, &t, nullptr);
+    if (video) gst_pad_add_probe(src, GST_PAD_PROBE_TYPE_BUFFER, KeyframeGateProbe, &t, nullptr);
+    gst_pad_add_probe(src, GstPadProbeType(GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM),
+                      RebaseProbe, &t, nullptr);
     gst_object_unref(src);
   }
   if (t.codec == want) {
@@ -275,10 +290,6 @@ GstElement* Recorder::BuildTrack(Track& t) {
   if (r != GST_PAD_LINK_OK)
     throw AppError(ErrorCode::Internal, "recording branch does not link to the muxer: " + t.kind + " " + t.codec);
 
-  GstPad* qsrc = gst_element_get_static_pad(queue, "src");
-  gst_pad_add_probe(qsrc, GstPadProbeType(GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM),
-                    RebaseProbe, &t, nullptr);
-  gst_object_unref(qsrc);
   return queue;
 }
 
@@ -321,6 +332,8 @@ void Recorder::Start(const std::string& publisherId) {
       t->kind = tap.kind;
       t->codec = tap.codec;
       t->tee = tap.tee;
+      t->video = tap.kind == "video";
+      state_->hasVideo = state_->hasVideo || t->video;
       GstElement* queue = BuildTrack(*t);
       GstPad* qsink = gst_element_get_static_pad(queue, "sink");
       t->entry = gst_ghost_pad_new(("sink_" + std::to_string(n++)).c_str(), qsink);

@@ -49,8 +49,20 @@ RecordingManager::RecordingManager(store::Database& db, ConferenceRegistry& conf
               g_strerror(errno));
 }
 
+// The conferences are gone by now (their files ended in OnConferenceEnding): close the
+// rows of recordings whose files are all written, without telling anyone.
 RecordingManager::~RecordingManager() {
   for (guint id : pending_) g_source_remove(id);
+  ending_ = true;
+  std::vector<int64_t> ids;
+  for (const auto& [id, rec] : live_) ids.push_back(id);
+  for (int64_t id : ids) {
+    try {
+      MaybeComplete(id);
+    } catch (const std::exception& e) {
+      GST_ERROR("recording row not closed [recording:%" G_GINT64_FORMAT " what:%s]", id, e.what());
+    }
+  }
 }
 
 std::string RecordingManager::PathOf(const store::Recording& r) const {

@@ -2,6 +2,8 @@
 // files (list, get, delete, signed download URLs). A `tracks` recording is one row with a
 // file row per recorded stream; a file is downloaded from GET /recordings/{fileId}/file.
 #include "core/Log.hpp"
+#include "rpc/FileServe.hpp"
+#include "rpc/HttpRoutes.hpp"
 #include "rpc/Services.hpp"
 #include "rpc/methods/Views.hpp"
 #include "store/Recordings.hpp"
@@ -81,9 +83,68 @@ store::Recording Require(Services& s, const Call& c, int64_t id) {
   return r;
 }
 
+// "/recordings/<id>/file" → id; anything else (other shapes, encoded characters, "..")
+// is not a recording.
+std::optional<int64_t> FileIdOf(const std::string& path) {
+  const std::string prefix = "/recordings/", suffix = "/file";
+  if (path.size() <= prefix.size() + suffix.size() || path.compare(0, prefix.size(), prefix) != 0 ||
+      path.compare(path.size() - suffix.size(), suffix.size(), suffix) != 0)
+    return std::nullopt;
+  std::string digits = path.substr(prefix.size(), path.size() - prefix.size() - suffix.size());
+  if (digits.empty() || digits.size() > 15 || digits[0] == '0') return std::nullopt;
+  for (char c : digits)
+    if (!g_ascii_isdigit(c)) return std::nullopt;
+  return std::stoll(digits);
+}
+
+std::optional<std::string> QueryParam(SoupServerMessage* msg, const char* key) {
+  GUri* uri = soup_server_message_get_uri(msg);
+  const char* query = uri ? g_uri_get_query(uri) : nullptr;
+  if (!query) return std::nullopt;
+  GHashTable* params = g_uri_parse_params(query, -1, "&", G_URI_PARAMS_NONE, nullptr);
+  if (!params) return std::nullopt;
+  std::optional<std::string> out;
+  if (auto* v = static_cast<const char*>(g_hash_table_lookup(params, key))) out = v;
+  g_hash_table_unref(params);
+  return out;
+}
+
+// GET /recordings/{id}/file: a finished file, to its owner, the room's hosts and
+// administrators (Bearer token), or to anyone with a signed URL from recording.url.
+void ServeRecording(Services& s, SoupServerMessage* msg, const std::string& path) {
+  auto id = FileIdOf(path);
+  if (!id) throw AppError(ErrorCode::NotFound, "no such recording file");
+  if (auto sig = QueryParam(msg, "sig")) {
+    if (!s.urlSigner) throw AppError(ErrorCode::Unavailable, "signed URLs are not available");
+    s.urlSigner->Verify("recording:" + std::to_string(*id), *sig, store::Now());
+  } else {
+    Identity who = RequireBearer(s, msg);
+    auto r = RecordingOr404(s, *id);
+    if (!CanManageRecording(s, who, r))
+      throw AppError(ErrorCode::Forbidden, "no access to this recording", {{"recordingId", *id}});
+  }
+  auto r = RecordingOr404(s, *id);
+  std::string file = s.recordings ? s.recordings->PathOf(r) : std::string();
+  if (file.empty()) {
+    json files = json::array();
+    for (const auto& f : store::Recordings(s.db).Children(r.id)) files.push_back(f.id);
+    throw AppError(ErrorCode::NotFound, "this recording has no file of its own; download one of its files",
+                   {{"recordingId", r.id}, {"files", files}});
+  }
+  if (r.status != "finished")
+    throw AppError(ErrorCode::Conflict,
+                   r.status == "recording" ? "the recording is still being written" : "the recording failed",
+                   {{"recordingId", r.id}, {"status", r.status}});
+  std::string ext = r.format == "mp4" ? "mp4" : "webm";
+  ServeFile(msg, file, r.format == "mp4" ? "video/mp4" : "video/webm", r.name + "." + ext);
+}
+
 }  // namespace
 
 void RegisterRecordingMethods(Dispatcher& d, Services& s) {
+  if (s.addRoute)
+    s.addRoute("/recordings", [&s](SoupServerMessage* msg, const std::string& path) { ServeRecording(s, msg, path); });
+
   d.Add("recording.start", Access::User, [&s](Call& c) {
     int64_t roomId = c.params.id("roomId");
     std::string format = c.params.oneOf("format", {"webm", "mp4"});
