@@ -108,12 +108,13 @@ std::string Conference::Publish(const std::string& participantId, const std::str
       return done("", error);
     }
     it->second.live = true;
+    std::string owner = it->second.participantId;
+    nlohmann::json published = {
+        {"streamId", streamId}, {"participantId", owner}, {"kind", it->second.kind}, {"tracks", it->second.tracks}};
     done(answer, "");
-    Broadcast("streamPublished", {{"streamId", streamId},
-                                  {"participantId", it->second.participantId},
-                                  {"kind", it->second.kind},
-                                  {"tracks", it->second.tracks}},
-              it->second.participantId);
+    // Sending the reply can find the socket closed and the participant gone with its
+    // streams (`it` with them): announce only a stream that is still there.
+    if (streams_.count(streamId)) Broadcast("streamPublished", published, owner);
   });
   streams_[streamId] = Stream{streamId, participantId, kind, pipeline_->TrackKinds(streamId), false};
   p.streams.insert(streamId);
