@@ -1,5 +1,5 @@
 # Thin wrapper: the scripts hold the logic, so CI and developers run the same steps.
-.PHONY: all build run test bench clean
+.PHONY: all build run test bench package clean
 
 all: build
 
@@ -15,5 +15,8 @@ test:
 bench:
 	./bench/rpc/run.sh
 
+package:
+	./scripts/package
+
 clean:
-	rm -rf build
+	rm -rf build build-pkg dist

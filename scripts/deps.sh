@@ -10,6 +10,7 @@ ATRIUM_DEPS=(
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev libgstreamer-plugins-bad1.0-dev
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
   gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-nice gstreamer1.0-tools
+  gstreamer1.0-x  # pango textoverlay: names on MCU tiles
   libnice-dev libopencv-dev
   # control plane and storage
   libsoup-3.0-dev libjson-glib-dev nlohmann-json3-dev libsqlite3-dev sqlite3
@@ -20,6 +21,8 @@ ATRIUM_DEPS=(
   # playwright-core on the machine's own Node (never Debian's nodejs), an aiortc peer on
   # /usr/bin/python3, and ../shared/tools/netns-run with its packet capture
   chromium python3-aiortc python3-websockets tcpdump iproute2 util-linux
+  # packages (scripts/package, tests/packaging): .deb, .rpm, lint, unit check
+  dpkg-dev debhelper lintian rpm systemd adduser
 )
 
 ATRIUM_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

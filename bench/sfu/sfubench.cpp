@@ -2,7 +2,8 @@
 // Opus from test sources) and, for each N, N subscribers that receive the forwarded RTP
 // without decoding it; prints the server's CPU, memory, packets forwarded and
 // media.play → first packet per N. Starts nothing itself: bench/sfu/run.sh starts the
-// server and passes its pid. See bench/README.md.
+// server and passes its pid. With --janus the server is Janus's VideoRoom instead, driven
+// through Janus's WebSocket API (bench/sfu/janus.sh). See bench/README.md.
 //
 // Everything runs on this process's main thread (the default GMainContext): the WebSocket
 // clients, the webrtcbin signalling; GStreamer's streaming threads only count packets.
@@ -119,32 +120,40 @@ private:
 
 // ---------------------------------------------------------------- JSON-RPC over WebSocket
 
+// Opens a WebSocket (with `protocol` as its subprotocol when not null), iterating the main
+// context for up to 10 s.
+GRef<SoupWebsocketConnection> ConnectWebSocket(SoupSession* session, const std::string& url, const char* protocol) {
+  GRef<SoupMessage> msg = GRef<SoupMessage>::adopt(soup_message_new("GET", url.c_str()));
+  if (!msg) throw std::runtime_error("bad url " + url);
+  struct Result {
+    SoupWebsocketConnection* conn = nullptr;
+    GError* err = nullptr;
+    bool done = false;
+  } result;
+  char* protocols[] = {const_cast<char*>(protocol), nullptr};
+  soup_session_websocket_connect_async(
+      session, msg.get(), nullptr, protocol ? protocols : nullptr, G_PRIORITY_DEFAULT, nullptr,
+      [](GObject* src, GAsyncResult* res, gpointer data) {
+        auto* r = static_cast<Result*>(data);
+        r->conn = soup_session_websocket_connect_finish(SOUP_SESSION(src), res, &r->err);
+        r->done = true;
+      },
+      &result);
+  RunUntil([&] { return result.done; }, 10000);
+  if (!result.conn) {
+    std::string m = result.err ? result.err->message : "timeout";
+    g_clear_error(&result.err);
+    throw std::runtime_error("websocket connect to " + url + " failed: " + m);
+  }
+  auto conn = GRef<SoupWebsocketConnection>::adopt(result.conn);
+  soup_websocket_connection_set_max_incoming_payload_size(conn.get(), 16 << 20);
+  return conn;
+}
+
 class Rpc {
 public:
-  explicit Rpc(const std::string& url) : session_(GRef<SoupSession>::adopt(soup_session_new())) {
-    GRef<SoupMessage> msg = GRef<SoupMessage>::adopt(soup_message_new("GET", url.c_str()));
-    if (!msg) throw std::runtime_error("bad url " + url);
-    struct Result {
-      SoupWebsocketConnection* conn = nullptr;
-      GError* err = nullptr;
-      bool done = false;
-    } result;
-    soup_session_websocket_connect_async(
-        session_.get(), msg.get(), nullptr, nullptr, G_PRIORITY_DEFAULT, nullptr,
-        [](GObject* src, GAsyncResult* res, gpointer data) {
-          auto* r = static_cast<Result*>(data);
-          r->conn = soup_session_websocket_connect_finish(SOUP_SESSION(src), res, &r->err);
-          r->done = true;
-        },
-        &result);
-    RunUntil([&] { return result.done; }, 10000);
-    if (!result.conn) {
-      std::string m = result.err ? result.err->message : "timeout";
-      g_clear_error(&result.err);
-      throw std::runtime_error("websocket connect to " + url + " failed: " + m);
-    }
-    conn_ = GRef<SoupWebsocketConnection>::adopt(result.conn);
-    soup_websocket_connection_set_max_incoming_payload_size(conn_.get(), 16 << 20);
+  explicit Rpc(const std::string& url)
+      : session_(GRef<SoupSession>::adopt(soup_session_new())), conn_(ConnectWebSocket(session_.get(), url, nullptr)) {
     g_signal_connect(conn_.get(), "message", G_CALLBACK(OnMessage), this);
     g_signal_connect(conn_.get(), "closed", G_CALLBACK(OnClosed), this);
   }
@@ -205,6 +214,99 @@ private:
   std::map<int64_t, json> replies_;
   bool closed_ = false;
   int64_t nextId_ = 1;
+};
+
+// ---------------------------------------------------------------- Janus API over WebSocket
+
+// The Janus gateway's own API (`janus-protocol` subprotocol), for comparing with Janus's
+// VideoRoom (bench/sfu/janus.sh): requests are matched to replies by `transaction`.
+class JanusApi {
+public:
+  explicit JanusApi(const std::string& url)
+      : session_(GRef<SoupSession>::adopt(soup_session_new())),
+        conn_(ConnectWebSocket(session_.get(), url, "janus-protocol")) {
+    g_signal_connect(conn_.get(), "message", G_CALLBACK(OnMessage), this);
+    g_signal_connect(conn_.get(), "closed", G_CALLBACK(OnClosed), this);
+  }
+  ~JanusApi() {
+    g_signal_handlers_disconnect_by_data(conn_.get(), this);
+    if (soup_websocket_connection_get_state(conn_.get()) == SOUP_WEBSOCKET_STATE_OPEN) {
+      soup_websocket_connection_close(conn_.get(), SOUP_WEBSOCKET_CLOSE_NORMAL, nullptr);
+      RunUntil([&] { return soup_websocket_connection_get_state(conn_.get()) == SOUP_WEBSOCKET_STATE_CLOSED; }, 1000);
+    }
+  }
+  JanusApi(const JanusApi&) = delete;
+  JanusApi& operator=(const JanusApi&) = delete;
+
+  // Sends `request` with a fresh transaction and returns the first reply that is not an
+  // `ack` (a plugin message is acked at once and answered by an `event` later). Throws on
+  // `error` replies, plugin errors, a closed socket or no reply in 15 s.
+  json Request(json request, bool ackIsEnough = false) {
+    std::string tx = "t" + std::to_string(nextTx_++);
+    request["transaction"] = tx;
+    std::string what = request.value("janus", "?");
+    if (request.contains("body")) what += " " + request["body"].value("request", "?");
+    Send(request);
+    json reply;
+    RunUntil(
+        [&] {
+          auto it = replies_.find(tx);
+          while (it != replies_.end() && !it->second.empty()) {
+            json r = std::move(it->second.front());
+            it->second.erase(it->second.begin());
+            if (r.value("janus", "") != "ack" || ackIsEnough) {
+              reply = std::move(r);
+              return true;
+            }
+          }
+          return closed_;
+        },
+        15000);
+    replies_.erase(tx);
+    if (reply.is_null()) throw std::runtime_error("janus " + what + ": no reply" + (closed_ ? " (socket closed)" : ""));
+    if (reply.value("janus", "") == "error") throw std::runtime_error("janus " + what + " failed: " + reply.dump());
+    const json* data = nullptr;
+    if (reply.contains("plugindata")) data = &reply["plugindata"]["data"];
+    if (data && data->contains("error")) throw std::runtime_error("janus " + what + " failed: " + data->dump());
+    return reply;
+  }
+
+  // Sends `request` without waiting: its ack is dropped, an error is printed.
+  void Post(json request) {
+    request["transaction"] = "f" + std::to_string(nextTx_++);
+    Send(request);
+  }
+
+  // Messages that answer no request (trickle, webrtcup, media, hangup...).
+  std::function<void(const json&)> onEvent;
+
+private:
+  static void OnMessage(SoupWebsocketConnection*, gint, GBytes* msg, gpointer data) {
+    auto* self = static_cast<JanusApi*>(data);
+    gsize len = 0;
+    const char* p = static_cast<const char*>(g_bytes_get_data(msg, &len));
+    json j = json::parse(p, p + len, nullptr, false);
+    if (!j.is_object()) return;
+    if (j.contains("transaction") && j["transaction"].is_string() && j["transaction"].get<std::string>()[0] == 'f') {
+      if (j.value("janus", "") == "error") std::fprintf(stderr, "sfubench: janus: %s\n", j.dump().c_str());
+    } else if (j.contains("transaction") && j["transaction"].is_string()) {
+      self->replies_[j["transaction"].get<std::string>()].push_back(std::move(j));
+    } else if (self->onEvent) {
+      self->onEvent(j);
+    }
+  }
+  static void OnClosed(SoupWebsocketConnection*, gpointer data) { static_cast<JanusApi*>(data)->closed_ = true; }
+
+  void Send(const json& j) {
+    std::string text = j.dump();
+    soup_websocket_connection_send_text(conn_.get(), text.c_str());
+  }
+
+  GRef<SoupSession> session_;
+  GRef<SoupWebsocketConnection> conn_;
+  std::map<std::string, std::vector<json>> replies_;
+  bool closed_ = false;
+  int64_t nextTx_ = 1;
 };
 
 // ---------------------------------------------------------------- WebRTC peers
@@ -301,18 +403,49 @@ CapsPtr AudioCaps() {
                                      48000, "encoding-params", G_TYPE_STRING, "2", nullptr));
 }
 
-// One webrtcbin PeerConnection that offers. A publisher sends test sources (sendonly); a
-// subscriber is recvonly and counts the RTP it gets at its jitterbuffers' inputs (after
+// An address of the benchmark's own network namespace that remote candidates may also
+// carry (--server-address; bench/sfu/janus.sh gives Janus one: Janus never gathers on
+// loopback).
+std::string gServerAddress;
+// The address the benchmark's own peers gather on (--client-address).
+std::string gClientAddress = "127.0.0.1";
+
+// UDP candidates on loopback, or on gServerAddress.
+bool IsAllowedCandidate(const std::string& c) {
+  if (atrium::media::IsLoopbackUdpCandidate(c)) return true;
+  if (gServerAddress.empty()) return false;
+  std::istringstream in(c);
+  std::string foundation, component, transport, priority, address;
+  in >> foundation >> component >> transport >> priority >> address;
+  return g_ascii_strcasecmp(transport.c_str(), "udp") == 0 && address == gServerAddress;
+}
+
+// The SDP without candidate lines that IsAllowedCandidate refuses (Janus puts its
+// candidates in its SDP): test traffic stays in this machine, on loopback.
+std::string LoopbackCandidatesOnly(const std::string& sdp) {
+  std::istringstream in(sdp);
+  std::string out;
+  for (std::string line; std::getline(in, line);) {
+    std::string bare = line;
+    if (!bare.empty() && bare.back() == '\r') bare.pop_back();
+    if (bare.rfind("a=candidate:", 0) == 0 && !IsAllowedCandidate(bare.substr(2))) continue;
+    out += line + "\n";
+  }
+  return out;
+}
+
+// One webrtcbin PeerConnection that offers (or, for a subscriber of Janus, answers). A
+// publisher sends test sources (sendonly); a subscriber is recvonly and counts the RTP it gets at its jitterbuffers' inputs (after
 // SRTP, before any buffering), then drops it in a fakesink: nothing is depayloaded or
 // decoded. Owned and destroyed on the main thread.
 class Peer {
 public:
-  Peer(bool publisher, const PublisherOptions& o) : st_(std::make_shared<State>()) {
+  Peer(bool publisher, const PublisherOptions& o, bool answers = false) : st_(std::make_shared<State>()) {
     static int serial = 0;
     std::string name = std::string(publisher ? "pub" : "sub") + std::to_string(serial++);
     st_->pipeline = GRef<GstElement>::adopt(GST_ELEMENT(gst_object_ref_sink(gst_pipeline_new(name.c_str()))));
     st_->webrtc = Make("webrtcbin", (name + "-webrtc").c_str());
-    atrium::media::ConfigureIce(st_->webrtc, atrium::media::IceConfig{.addresses = {"127.0.0.1"}});
+    atrium::media::ConfigureIce(st_->webrtc, atrium::media::IceConfig{.addresses = {gClientAddress}});
     gst_bin_add(GST_BIN(st_->pipeline.get()), st_->webrtc);
     g_signal_connect(st_->webrtc, "on-ice-candidate", G_CALLBACK(State::OnIceCandidate), st_.get());
     GstBus* bus = gst_pipeline_get_bus(GST_PIPELINE(st_->pipeline.get()));
@@ -321,7 +454,7 @@ public:
     if (publisher)
       BuildPublisher(o);
     else
-      BuildSubscriber();
+      BuildSubscriber(!answers);
   }
 
   ~Peer() {
@@ -361,10 +494,43 @@ public:
     return text.get();
   }
 
+  // Subscribers that answer: sets PLAYING and the server's offer, creates the answer and
+  // sets it as the local description; returns its SDP. The recvonly transceivers come
+  // from the offer.
+  std::string Answer(const std::string& offerSdp) {
+    if (gst_element_set_state(st_->pipeline.get(), GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE)
+      throw std::runtime_error("pipeline failed to start");
+    GstSDPMessage* msg = nullptr;
+    if (gst_sdp_message_new_from_text(LoopbackCandidatesOnly(offerSdp).c_str(), &msg) != GST_SDP_OK || !msg)
+      throw std::runtime_error("offer is not valid SDP");
+    CPtr<GstWebRTCSessionDescription, gst_webrtc_session_description_free> offer(
+        gst_webrtc_session_description_new(GST_WEBRTC_SDP_TYPE_OFFER, msg));
+    {
+      PromiseWaiter set;
+      g_signal_emit_by_name(st_->webrtc, "set-remote-description", offer.get(), set.get());
+      set.Wait("set-remote-description");
+    }
+    remoteSet_ = true;
+    for (const auto& [m, c] : std::exchange(pendingRemote_, {}))
+      g_signal_emit_by_name(st_->webrtc, "add-ice-candidate", guint(m), c.c_str());
+    PromiseWaiter created;
+    g_signal_emit_by_name(st_->webrtc, "create-answer", nullptr, created.get());
+    const GstStructure* reply = created.Wait("create-answer");
+    GstWebRTCSessionDescription* answer = nullptr;
+    if (reply) gst_structure_get(reply, "answer", GST_TYPE_WEBRTC_SESSION_DESCRIPTION, &answer, nullptr);
+    if (!answer) throw std::runtime_error("create-answer returned no answer");
+    CPtr<GstWebRTCSessionDescription, gst_webrtc_session_description_free> own(answer);
+    PromiseWaiter set;
+    g_signal_emit_by_name(st_->webrtc, "set-local-description", answer, set.get());
+    set.Wait("set-local-description");
+    GCharPtr text(gst_sdp_message_as_text(answer->sdp));
+    return text.get();
+  }
+
   // Sets the server's answer, then applies the remote candidates held so far.
   void SetAnswer(const std::string& sdp) {
     GstSDPMessage* msg = nullptr;
-    if (gst_sdp_message_new_from_text(sdp.c_str(), &msg) != GST_SDP_OK || !msg)
+    if (gst_sdp_message_new_from_text(LoopbackCandidatesOnly(sdp).c_str(), &msg) != GST_SDP_OK || !msg)
       throw std::runtime_error("answer is not valid SDP");
     CPtr<GstWebRTCSessionDescription, gst_webrtc_session_description_free> answer(
         gst_webrtc_session_description_new(GST_WEBRTC_SDP_TYPE_ANSWER, msg));
@@ -378,7 +544,7 @@ public:
 
   // Loopback UDP candidates only; held until SetAnswer.
   void AddRemoteCandidate(int mline, const std::string& c) {
-    if (!atrium::media::IsLoopbackUdpCandidate(c)) return;
+    if (!IsAllowedCandidate(c)) return;
     if (!remoteSet_)
       pendingRemote_.emplace_back(mline, c);
     else
@@ -500,8 +666,9 @@ private:
     AddSendBranch({asrc, aenc, apay}, AudioCaps());
   }
 
-  void BuildSubscriber() {
+  void BuildSubscriber(bool offers) {
     for (const CapsPtr& caps : {VideoCaps(), AudioCaps()}) {
+      if (!offers) break;
       GstWebRTCRTPTransceiver* trans = nullptr;
       g_signal_emit_by_name(st_->webrtc, "add-transceiver", GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_RECVONLY, caps.get(),
                             &trans);
@@ -531,16 +698,40 @@ private:
   std::vector<std::pair<int, std::string>> pendingRemote_;
 };
 
-// ---------------------------------------------------------------- a participant
+// ---------------------------------------------------------------- participants
 
-// One WebSocket session in the room with one PeerConnection (publish or play).
+// One WebSocket session on the server under test with one PeerConnection (publish or play).
 struct Member {
-  std::unique_ptr<Rpc> rpc;
   std::unique_ptr<Peer> peer;
-  std::string mediaId;   // streamId or playId
-  gint64 requestAt = 0;  // when media.play / media.publish was sent
+  gint64 requestAt = 0;  // when the play (or publish) request was sent
 
-  Member(const std::string& url) : rpc(std::make_unique<Rpc>(url)) {
+  virtual ~Member() = default;
+  // A subscriber starts playing the published stream; returns once its PeerConnection has
+  // the remote description (media may not flow yet).
+  virtual void Play(const PublisherOptions& o) = 0;
+  // Stops playing and leaves the room, politely.
+  virtual void Leave() = 0;
+};
+
+// The server under test: a room with one publisher, and subscribers to its stream.
+class Server {
+public:
+  virtual ~Server() = default;
+  // Creates the room (for up to `most` subscribers) and publishes the test stream.
+  virtual std::unique_ptr<Member> Publish(const PublisherOptions& o, int most) = 0;
+  // A new participant in the room, not playing yet.
+  virtual std::unique_ptr<Member> Join(const std::string& name) = 0;
+  virtual std::string Describe() const = 0;
+};
+
+// ---- atriumd: JSON-RPC; the client offers, media.publish / media.play answer.
+
+struct AtriumMember : Member {
+  std::unique_ptr<Rpc> rpc;
+  std::string mediaId;  // streamId or playId
+  std::string streamId;  // what a subscriber plays
+
+  AtriumMember(const std::string& url) : rpc(std::make_unique<Rpc>(url)) {
     rpc->onNotification = [this](const json& n) {
       if (n["method"] == "media.candidate" && peer) {
         const json& p = n["params"];
@@ -551,7 +742,7 @@ struct Member {
   }
 
   // media.publish or media.play with a fresh offer; returns once the answer is set.
-  void Connect(bool publisher, const PublisherOptions& o, const std::string& streamId = {}) {
+  void Connect(bool publisher, const PublisherOptions& o) {
     peer = std::make_unique<Peer>(publisher, o);
     json params = {{"sdp", peer->CreateOffer()}};
     if (publisher)
@@ -566,6 +757,152 @@ struct Member {
       rpc->Notify("media.candidate", {{"id", id}, {"candidate", c}, {"sdpMLineIndex", m}});
     });
   }
+
+  void Play(const PublisherOptions& o) override { Connect(false, o); }
+
+  void Leave() override {
+    rpc->Call("media.stop", {{"playId", mediaId}});
+    rpc->Call("conference.leave");
+  }
+};
+
+class AtriumServer : public Server {
+public:
+  explicit AtriumServer(std::string url) : url_(std::move(url)) {}
+
+  std::unique_ptr<Member> Publish(const PublisherOptions& o, int most) override {
+    std::string password = g_getenv("ATRIUM_ADMIN_PASSWORD") ? g_getenv("ATRIUM_ADMIN_PASSWORD") : "";
+    if (password.empty()) throw std::runtime_error("set ATRIUM_ADMIN_PASSWORD to the server's admin password");
+    auto m = std::make_unique<AtriumMember>(url_);
+    m->rpc->Call("auth.login", {{"account", "admin"}, {"password", password}});
+    json room = m->rpc->Call("room.create", {{"name", "sfubench"},
+                                             {"mode", "sfu"},
+                                             {"type", 2},
+                                             {"definition", "480p"},
+                                             {"numberLimit", std::min(1000, most + 1)},
+                                             {"isPublic", true}});
+    if (!room.contains("roomId")) throw std::runtime_error("room.create: unexpected reply " + room.dump());
+    roomId_ = room["roomId"].get<int64_t>();
+    m->rpc->Call("conference.join", {{"roomId", roomId_}, {"displayName", "publisher"}});
+    m->Connect(true, o);
+    streamId_ = m->mediaId;
+    return m;
+  }
+
+  std::unique_ptr<Member> Join(const std::string& name) override {
+    auto m = std::make_unique<AtriumMember>(url_);
+    m->rpc->Call("conference.join", {{"roomId", roomId_}, {"displayName", name}});
+    m->streamId = streamId_;
+    return m;
+  }
+
+  std::string Describe() const override {
+    return "atriumd, room " + std::to_string(roomId_) + ", stream " + streamId_;
+  }
+
+private:
+  std::string url_;
+  int64_t roomId_ = 0;
+  std::string streamId_;
+};
+
+// ---- Janus VideoRoom: a session and a videoroom handle per participant; the publisher
+// offers, a subscriber answers Janus's offer (`join` as subscriber, then `start`). Janus
+// puts its own candidates in its SDP; ours are trickled.
+
+constexpr int64_t kJanusRoom = 1234;  // bench/sfu/janus/janus.plugin.videoroom.jcfg
+
+struct JanusMember : Member {
+  std::unique_ptr<JanusApi> api;
+  int64_t session = 0, handle = 0;
+  int64_t feed = 0;  // the publisher's id in the room
+  bool webrtcUp = false;
+
+  explicit JanusMember(const std::string& url) : api(std::make_unique<JanusApi>(url)) {
+    session = api->Request({{"janus", "create"}})["data"]["id"].get<int64_t>();
+    handle = api->Request({{"janus", "attach"}, {"session_id", session}, {"plugin", "janus.plugin.videoroom"}})["data"]
+                 ["id"]
+                     .get<int64_t>();
+    api->onEvent = [this](const json& j) {
+      if (j.value("janus", "") == "webrtcup") webrtcUp = true;
+      if (j.value("janus", "") != "trickle" || !peer || !j.contains("candidate")) return;
+      const json& c = j["candidate"];
+      if (c.contains("candidate") && c["candidate"].is_string())
+        peer->AddRemoteCandidate(c.value("sdpMLineIndex", 0), c["candidate"].get<std::string>());
+    };
+  }
+
+  json Message(const json& body, const json& jsep = nullptr) {
+    json m = {{"janus", "message"}, {"session_id", session}, {"handle_id", handle}, {"body", body}};
+    if (!jsep.is_null()) m["jsep"] = jsep;
+    return api->Request(m);
+  }
+
+  void TrickleTo() {
+    peer->SetCandidateSink([this](int m, const std::string& c) {
+      json t = {{"janus", "trickle"}, {"session_id", session}, {"handle_id", handle}};
+      if (c.empty())
+        t["candidate"] = {{"completed", true}};
+      else
+        t["candidate"] = {{"candidate", c}, {"sdpMLineIndex", m}};
+      api->Post(t);
+    });
+  }
+
+  void Publish(const PublisherOptions& o) {
+    peer = std::make_unique<Peer>(true, o);
+    json joined = Message({{"request", "join"}, {"room", kJanusRoom}, {"ptype", "publisher"}, {"display", "publisher"}});
+    feed = joined["plugindata"]["data"]["id"].get<int64_t>();
+    std::string offer = peer->CreateOffer();
+    requestAt = Now();
+    json r = Message({{"request", "publish"}, {"audio", true}, {"video", true}}, {{"type", "offer"}, {"sdp", offer}});
+    if (!r.contains("jsep")) throw std::runtime_error("janus publish: no answer in " + r.dump());
+    peer->SetAnswer(r["jsep"]["sdp"].get<std::string>());
+    TrickleTo();
+    // Subscribers can join the feed once its PeerConnection is up.
+    if (!RunUntil([&] { return webrtcUp; }, 15000)) throw std::runtime_error("janus: the publisher's PeerConnection did not come up in 15 s");
+  }
+
+  void Play(const PublisherOptions& o) override {
+    peer = std::make_unique<Peer>(false, o, true);
+    requestAt = Now();
+    json r = Message({{"request", "join"}, {"room", kJanusRoom}, {"ptype", "subscriber"}, {"streams", {{{"feed", feed}}}}});
+    if (!r.contains("jsep")) throw std::runtime_error("janus subscribe: no offer in " + r.dump());
+    std::string answer = peer->Answer(r["jsep"]["sdp"].get<std::string>());
+    Message({{"request", "start"}, {"room", kJanusRoom}}, {{"type", "answer"}, {"sdp", answer}});
+    TrickleTo();
+  }
+
+  void Leave() override {
+    Message({{"request", "leave"}});
+    api->Request({{"janus", "destroy"}, {"session_id", session}});
+  }
+};
+
+class JanusServer : public Server {
+public:
+  explicit JanusServer(std::string url) : url_(std::move(url)) {}
+
+  std::unique_ptr<Member> Publish(const PublisherOptions& o, int) override {
+    auto m = std::make_unique<JanusMember>(url_);
+    m->Publish(o);
+    feed_ = m->feed;
+    return m;
+  }
+
+  std::unique_ptr<Member> Join(const std::string&) override {
+    auto m = std::make_unique<JanusMember>(url_);
+    m->feed = feed_;
+    return m;
+  }
+
+  std::string Describe() const override {
+    return "Janus VideoRoom, room " + std::to_string(kJanusRoom) + ", feed " + std::to_string(feed_);
+  }
+
+private:
+  std::string url_;
+  int64_t feed_ = 0;
 };
 
 // ---------------------------------------------------------------- /proc
@@ -654,6 +991,8 @@ struct Args {
   int settleS = 3, durationS = 10;
   PublisherOptions pub;
   std::string perfData;  // where `perf record` writes a profile of the server taken after the last N's window
+  bool janus = false;    // the server is Janus (VideoRoom over its WebSocket API), not atriumd
+  std::string summary;   // where to write the rows as plain numbers, for scripts
 };
 
 struct Row {
@@ -680,28 +1019,17 @@ public:
   explicit Bench(Args a) : args_(std::move(a)) {}
 
   int Run() {
-    std::string password = g_getenv("ATRIUM_ADMIN_PASSWORD") ? g_getenv("ATRIUM_ADMIN_PASSWORD") : "";
-    if (password.empty()) throw std::runtime_error("set ATRIUM_ADMIN_PASSWORD to the server's admin password");
     SampleProc(args_.pid);  // the server is there
-
-    publisher_ = std::make_unique<Member>(args_.url);
-    publisher_->rpc->Call("auth.login", {{"account", "admin"}, {"password", password}});
+    if (args_.janus)
+      server_ = std::make_unique<JanusServer>(args_.url);
+    else
+      server_ = std::make_unique<AtriumServer>(args_.url);
     int most = *std::max_element(args_.counts.begin(), args_.counts.end());
-    json room = publisher_->rpc->Call("room.create", {{"name", "sfubench"},
-                                                      {"mode", "sfu"},
-                                                      {"type", 2},
-                                                      {"definition", "480p"},
-                                                      {"numberLimit", std::min(1000, most + 1)},
-                                                      {"isPublic", true}});
-    if (!room.contains("roomId")) throw std::runtime_error("room.create: unexpected reply " + room.dump());
-    roomId_ = room["roomId"].get<int64_t>();
-    publisher_->rpc->Call("conference.join", {{"roomId", roomId_}, {"displayName", "publisher"}});
-    publisher_->Connect(true, args_.pub);
-    streamId_ = publisher_->mediaId;
+    publisher_ = server_->Publish(args_.pub, most);
     std::printf("publisher: %dx%d %d fps VP8 (vp8enc deadline=1 cpu-used=%d target-bitrate=%d end-usage=cbr) + Opus, "
-                "room %lld, stream %s\n",
+                "to %s\n",
                 args_.pub.width, args_.pub.height, args_.pub.fps, args_.pub.cpuUsed, args_.pub.bitrate,
-                (long long)roomId_, streamId_.c_str());
+                server_->Describe().c_str());
     std::printf("each N: subscribers play (one WebSocket + one PeerConnection each), %d s to settle, %d s measured\n\n",
                 args_.settleS, args_.durationS);
     std::fflush(stdout);
@@ -727,6 +1055,7 @@ public:
       RemoveSubscribers(subs);
     }
     PrintSummary(rows);
+    if (!args_.summary.empty()) WriteSummary(rows);
     return 0;
   }
 
@@ -738,12 +1067,9 @@ private:
   Subs AddSubscribers(int n, const char* tag) {
     Subs subs;
     for (int i = 0; i < n; ++i) {
-      auto m = std::make_unique<Member>(args_.url);
-      m->rpc->Call("conference.join",
-                   {{"roomId", roomId_}, {"displayName", std::string(tag) + "-" + std::to_string(++serial_)}});
-      subs.push_back(std::move(m));
+      subs.push_back(server_->Join(std::string(tag) + "-" + std::to_string(++serial_)));
     }
-    for (auto& m : subs) m->Connect(false, args_.pub, streamId_);
+    for (auto& m : subs) m->Play(args_.pub);
     RunUntil(
         [&] {
           return std::all_of(subs.begin(), subs.end(), [](const auto& m) { return m->peer->counters().packets > 0; });
@@ -755,8 +1081,7 @@ private:
   void RemoveSubscribers(Subs& subs) {
     for (auto& m : subs) {
       try {
-        m->rpc->Call("media.stop", {{"playId", m->mediaId}});
-        m->rpc->Call("conference.leave");
+        m->Leave();
       } catch (const std::exception& e) {
         std::fprintf(stderr, "sfubench: teardown: %s\n", e.what());
       }
@@ -889,6 +1214,20 @@ private:
     std::fflush(stdout);
   }
 
+  // One line per row: N, server cpu %, per stream %, us/pkt, fwd pkt/s, rss MiB,
+  // play->1st pkt median and worst (ms); "nan" where there is no value.
+  void WriteSummary(const std::vector<Row>& rows) {
+    std::ofstream out(args_.summary);
+    const Row& base = rows.front();
+    for (const Row& r : rows) {
+      double per = r.n ? (r.serverCpu - base.serverCpu) / r.n : NAN;
+      double usPkt = NAN;
+      if (r.n && r.packets > 0) usPkt = 1e6 * (r.serverCpuSeconds - base.serverCpu / 100.0 * r.seconds) / r.packets;
+      out << r.n << ' ' << r.serverCpu << ' ' << per << ' ' << usPkt << ' ' << r.pps << ' ' << r.rssMiB << ' '
+          << r.firstMed << ' ' << r.firstMax << '\n';
+    }
+  }
+
   void PrintSummary(const std::vector<Row>& rows) {
     std::printf("\npublisher sent %.0f pkt/s (%.0f video + %.0f audio over its life), %.0f kbit/s RTP\n", pubPps_,
                 pubVideo_ / pubSecs_, pubAudio_ / pubSecs_, 8 * pubBytes_ / pubSecs_ / 1000);
@@ -922,9 +1261,8 @@ private:
   }
 
   Args args_;
+  std::unique_ptr<Server> server_;
   std::unique_ptr<Member> publisher_;
-  int64_t roomId_ = 0;
-  std::string streamId_;
   int serial_ = 0;
   double pubVideo_ = 0, pubAudio_ = 0, pubBytes_ = 0, pubSecs_ = 1, pubPps_ = 0;
 };
@@ -942,6 +1280,10 @@ int main(int argc, char** argv) {
   gchar* pid = nullptr;
   gchar* counts = nullptr;
   gchar* perfData = nullptr;
+  gchar* summary = nullptr;
+  gboolean janus = FALSE;
+  gchar* serverAddress = nullptr;
+  gchar* clientAddress = nullptr;
   Args a;
   GOptionEntry entries[] = {
       {"url", 0, 0, G_OPTION_ARG_STRING, &url, "atriumd's WebSocket endpoint (loopback only)", "ws://127.0.0.1:PORT/rpc"},
@@ -954,6 +1296,13 @@ int main(int argc, char** argv) {
       {"width", 0, 0, G_OPTION_ARG_INT, &a.pub.width, "Video width (default 640)", "PX"},
       {"height", 0, 0, G_OPTION_ARG_INT, &a.pub.height, "Video height (default 360)", "PX"},
       {"fps", 0, 0, G_OPTION_ARG_INT, &a.pub.fps, "Frames per second (default 30)", "N"},
+      {"janus", 0, 0, G_OPTION_ARG_NONE, &janus,
+       "The server is Janus: --url is its WebSocket API (janus-protocol), VideoRoom room 1234", nullptr},
+      {"server-address", 0, 0, G_OPTION_ARG_STRING, &serverAddress,
+       "Also accept remote candidates on this address (one of this network namespace's own)", "IP"},
+      {"client-address", 0, 0, G_OPTION_ARG_STRING, &clientAddress,
+       "Gather the benchmark's own candidates on this address (default 127.0.0.1)", "IP"},
+      {"summary", 0, 0, G_OPTION_ARG_FILENAME, &summary, "Also write the rows as plain numbers into FILE", "FILE"},
       {"perf", 0, 0, G_OPTION_ARG_FILENAME, &perfData,
        "After the last N's window, profile the server with `perf record -g` for another window into FILE", "FILE"},
       {nullptr, 0, 0, G_OPTION_ARG_NONE, nullptr, nullptr, nullptr}};
@@ -973,6 +1322,10 @@ int main(int argc, char** argv) {
   a.url = url;
   a.pid = pid;
   if (perfData) a.perfData = perfData;
+  if (summary) a.summary = summary;
+  a.janus = janus;
+  if (serverAddress) gServerAddress = serverAddress;
+  if (clientAddress) gClientAddress = clientAddress;
   if (!IsLoopbackUrl(a.url)) {
     std::fprintf(stderr, "atrium-sfubench: %s is not a loopback ws:// URL\n", url);
     return 2;

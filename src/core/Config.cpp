@@ -21,6 +21,7 @@ const std::map<std::string, std::set<std::string>> kKnownKeys = {
      {"max-message-bytes", "max-batch", "max-json-depth", "requests-per-second", "request-burst",
       "max-connections"}},
     {"ice", {"addresses", "port-range", "stun-server", "turn-server", "public-address"}},
+    {"conference", {"stats-interval", "slow-link-loss", "slow-link-rtt"}},
 };
 
 class Reader {
@@ -195,6 +196,10 @@ Config Config::Load(const std::string& path) {
     GRef<GInetAddress> a = GRef<GInetAddress>::adopt(g_inet_address_new_from_string(c.publicAddress.c_str()));
     if (!a) r.Fail("ice", "public-address", "'" + c.publicAddress + "' is not an IP address");
   }
+
+  r.Int("conference", "stats-interval", c.statsInterval, 1, 60);
+  r.Int("conference", "slow-link-loss", c.slowLinkLoss, 1, 100);
+  r.Int("conference", "slow-link-rtt", c.slowLinkRtt, 10, 60000);
   return c;
 }
 

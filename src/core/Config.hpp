@@ -46,6 +46,11 @@ struct Config {
   std::string turnServer;
   std::string publicAddress;
 
+  // [conference]
+  int64_t statsInterval = 3;   // seconds between RTP statistics polls of a live room
+  int64_t slowLinkLoss = 10;   // percent: linkSlow code 1001 at or above it
+  int64_t slowLinkRtt = 500;   // milliseconds: linkSlow code 1002 at or above it
+
   std::string sourcePath;  // the file it was read from, for messages
 
   // Reads `path` over the defaults. Throws ConfigError.

@@ -23,7 +23,12 @@ Daemon::Daemon(Config config) : config_(std::move(config)) {
       config_.jwtSecret.empty() ? auth::TokenService::LoadOrCreateSecret(config_.dataDir) : config_.jwtSecret;
   tokens_ = std::make_unique<auth::TokenService>(secret, config_.tokenLifetimeSeconds);
   signer_ = std::make_unique<auth::AppSigner>("app-signature:" + secret);
+  urlSigner_ = std::make_unique<auth::AppSigner>("recording-url:" + secret);
   CreateFirstAdmin();
+  recordings_ = std::make_unique<rooms::RecordingManager>(*db_, conferences_, config_.dataDir,
+                                                          media::DefaultPipelinesDir());
+  recordings_->RepairInterrupted();
+  conferences_.SetStreamObserver(recordings_.get());
 
   media::IceConfig ice;
   ice.addresses = config_.iceAddresses.empty() ? media::DefaultIceAddresses() : config_.iceAddresses;
@@ -33,6 +38,8 @@ Daemon::Daemon(Config config) : config_(std::move(config)) {
   ice.turnServer = config_.turnServer;
   ice.publicAddress = config_.publicAddress;
   conferences_.SetIce(ice);
+  conferences_.SetLinkThresholds(
+      {int(config_.statsInterval), int(config_.slowLinkLoss), int(config_.slowLinkRtt)});
 
   rpc::Dispatcher::Limits limits;
   limits.maxMessageBytes = size_t(config_.maxMessageBytes);
@@ -43,6 +50,11 @@ Daemon::Daemon(Config config) : config_(std::move(config)) {
   services_ = std::make_unique<rpc::Services>(config_, *db_, *tokens_, *signer_, conferences_, metrics_, store::Now(),
                                               nullptr);
   services_->sessionCount = [this] { return server_->sessionCount(); };
+  services_->recordings = recordings_.get();
+  services_->urlSigner = urlSigner_.get();
+  services_->addRoute = [this](const std::string& prefix, rpc::HttpRoute route) {
+    server_->AddRoute(prefix, std::move(route));
+  };
   // A closed connection leaves its conference: its peers close and the room hears it.
   server_->OnSessionClosed([this](rpc::Session& session) { conferences_.LeaveSession(session.id()); });
   rpc::RegisterAll(*dispatcher_, *services_);

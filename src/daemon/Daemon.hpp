@@ -7,6 +7,7 @@
 #include "auth/TokenService.hpp"
 #include "core/Config.hpp"
 #include "rooms/ConferenceRegistry.hpp"
+#include "rooms/RecordingManager.hpp"
 #include "rpc/Dispatcher.hpp"
 #include "rpc/Metrics.hpp"
 #include "rpc/Server.hpp"
@@ -39,6 +40,8 @@ private:
   std::unique_ptr<store::Database> db_;
   std::unique_ptr<auth::TokenService> tokens_;
   std::unique_ptr<auth::AppSigner> signer_;
+  std::unique_ptr<auth::AppSigner> urlSigner_;           // signed recording download URLs
+  std::unique_ptr<rooms::RecordingManager> recordings_;  // outlives the conferences it records
   rooms::ConferenceRegistry conferences_;
   rpc::Metrics metrics_;
   std::unique_ptr<rpc::Dispatcher> dispatcher_;

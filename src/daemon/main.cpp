@@ -4,6 +4,9 @@
 #include "core/Error.hpp"
 #include "core/Log.hpp"
 #include "daemon/Daemon.hpp"
+#include "gstatrium.h"
+#include "media/McuProfile.hpp"
+#include "media/RecordingProfile.hpp"
 
 #include <glib-unix.h>
 #include <gst/gst.h>
@@ -62,7 +65,12 @@ int main(int argc, char** argv) {
     if (webRoot) config.webRoot = webRoot;
     if (iceAddresses) config.SetIceAddresses(iceAddresses);
     config.Validate();
+    // Our elements, from this binary rather than the system plugin path; then the MCU
+    // encoder profile, checked now so that a bad edit stops start-up, not a room.
+    gst_atrium_register_static();
+    atrium::media::McuProfile::Install(atrium::media::McuProfile::Load(atrium::media::McuProfile::DefaultPath()));
     if (checkConfig) {
+      atrium::media::LoadRecordingProfiles(atrium::media::DefaultPipelinesDir());
       std::printf("atriumd: configuration OK%s%s\n", config.sourcePath.empty() ? "" : ": ",
                   config.sourcePath.c_str());
       return 0;

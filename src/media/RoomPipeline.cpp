@@ -9,8 +9,11 @@
 #include <gst/video/video.h>
 #include <gst/webrtc/webrtc.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstring>
+#include <mutex>
+#include <optional>
 
 #define GST_CAT_DEFAULT atrium_media_debug
 
@@ -31,6 +34,7 @@ struct RoomPipeline::Track {
   GstElement* tee = nullptr;
   std::atomic<gint64> lastKeyframeRequest{0};
   std::atomic<bool> keyframeDeferred{false};  // a request came too soon: one is sent later
+  std::atomic<bool> enabled{true};            // false: moderation drops its buffers
   std::shared_ptr<Handle> handle;             // the publisher's
 };
 
@@ -50,6 +54,7 @@ struct RoomPipeline::Branch {
 struct RoomPipeline::Peer {
   std::string id;
   bool publisher = false;
+  bool local = false;  // AddLocalSource: no webrtcbin, tees owned elsewhere
   GstElement* webrtc = nullptr;
   std::shared_ptr<Handle> handle;
   std::vector<std::unique_ptr<Track>> tracks;      // publisher
@@ -225,6 +230,11 @@ GstPadProbeReturn KeyframeLimitProbe(GstPad*, GstPadProbeInfo* info, gpointer da
   return GST_PAD_PROBE_DROP;
 }
 
+// Moderation: a disabled track's buffers stop here, before the tee and everything on it.
+GstPadProbeReturn TrackEnabledProbe(GstPad*, GstPadProbeInfo*, gpointer data) {
+  return static_cast<RoomPipeline::Track*>(data)->enabled.load() ? GST_PAD_PROBE_OK : GST_PAD_PROBE_DROP;
+}
+
 }  // namespace
 
 RoomPipeline::RoomPipeline(const std::string& name, IceConfig ice, Listener& listener)
@@ -332,6 +342,8 @@ void RoomPipeline::Publish(const std::string& peerId, const std::string& sdp, An
     gst_element_sync_state_with_parent(t->tee);
     GstPad* sink = gst_element_get_static_pad(t->tee, "sink");
     gst_pad_add_probe(sink, GST_PAD_PROBE_TYPE_EVENT_UPSTREAM, KeyframeLimitProbe, t.get(), nullptr);
+    gst_pad_add_probe(sink, GstPadProbeType(GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST),
+                      TrackEnabledProbe, t.get(), nullptr);
     gst_object_unref(sink);
   }
   // pad-added comes from a streaming thread, audio and video concurrently: it only reads
@@ -571,6 +583,37 @@ void RoomPipeline::RequestKeyframe(const std::string& publisherId) {
   }
 }
 
+void RoomPipeline::AddLocalSource(const std::string& sourceId, const std::vector<LocalTrack>& tracks) {
+  if (peers_.count(sourceId)) throw AppError(ErrorCode::Conflict, "peer exists", {{"id", sourceId}});
+  auto peer = std::make_unique<Peer>();
+  peer->id = sourceId;
+  peer->publisher = true;
+  peer->local = true;
+  peer->handle = NewHandle(sourceId);
+  unsigned mline = 0;
+  for (const auto& lt : tracks) {
+    auto t = std::make_unique<Track>();
+    t->mline = mline++;
+    t->kind = lt.kind;
+    t->codec = lt.codec;
+    t->tee = lt.tee;
+    t->handle = peer->handle;
+    peer->tracks.push_back(std::move(t));
+  }
+  peers_[sourceId] = std::move(peer);
+}
+
+GstElement* RoomPipeline::TrackTee(const std::string& publisherId, const std::string& kind, Codec* codec) const {
+  auto it = peers_.find(publisherId);
+  if (it == peers_.end() || !it->second->publisher) return nullptr;
+  for (const auto& t : it->second->tracks) {
+    if (t->kind != kind) continue;
+    if (codec) *codec = t->codec;
+    return t->tee;
+  }
+  return nullptr;
+}
+
 std::vector<std::string> RoomPipeline::SubscribersOf(const std::string& publisherId) const {
   std::vector<std::string> out;
   for (const auto& [id, p] : peers_)
@@ -584,6 +627,21 @@ std::vector<std::string> RoomPipeline::TrackKinds(const std::string& publisherId
   if (it != peers_.end())
     for (const auto& t : it->second->tracks) out.push_back(t->kind);
   return out;
+}
+
+std::vector<RoomPipeline::TrackTap> RoomPipeline::TrackTaps(const std::string& publisherId) const {
+  std::vector<TrackTap> out;
+  auto it = peers_.find(publisherId);
+  if (it != peers_.end() && it->second->publisher)
+    for (const auto& t : it->second->tracks) out.push_back({t->kind, t->codec.name, t->tee});
+  return out;
+}
+
+void RoomPipeline::RouteErrors(const std::string& binName, std::function<void(const std::string&)> onError) {
+  if (onError)
+    errorRoutes_[binName] = std::move(onError);
+  else
+    errorRoutes_.erase(binName);
 }
 
 void RoomPipeline::Remove(const std::string& peerId) {
@@ -603,7 +661,7 @@ void RoomPipeline::Remove(const std::string& peerId) {
 void RoomPipeline::Destroy(Peer& peer) {
   peer.handle->alive = false;
   GST_INFO("removing peer [room:%s peer:%s publisher:%d]", name_.c_str(), peer.id.c_str(), peer.publisher);
-  gst_element_set_state(peer.webrtc, GST_STATE_NULL);
+  if (peer.webrtc) gst_element_set_state(peer.webrtc, GST_STATE_NULL);
   for (auto& b : peer.branches) {
     GstPad* gsink = gst_element_get_static_pad(b->bin, "sink");
     gst_pad_unlink(b->teePad, gsink);
@@ -615,6 +673,7 @@ void RoomPipeline::Destroy(Peer& peer) {
     gst_caps_unref(b->caps);
   }
   peer.branches.clear();
+  if (peer.local) return;
   gst_bin_remove(GST_BIN(pipeline_), peer.webrtc);
   for (auto& t : peer.tracks) {
     gst_element_set_state(t->tee, GST_STATE_NULL);
@@ -626,6 +685,7 @@ gboolean RoomPipeline::OnBusMessage(GstBus*, GstMessage* msg, gpointer self) {
   auto* room = static_cast<RoomPipeline*>(self);
   try {
     if (GST_MESSAGE_TYPE(msg) == GST_MESSAGE_ERROR) room->OnBusError(msg);
+    if (GST_MESSAGE_TYPE(msg) == GST_MESSAGE_ELEMENT && room->onElementMessage) room->onElementMessage(msg);
     if (GST_MESSAGE_TYPE(msg) == GST_MESSAGE_WARNING) {
       GError* err = nullptr;
       gst_message_parse_warning(msg, &err, nullptr);
@@ -650,6 +710,14 @@ void RoomPipeline::OnBusError(GstMessage* msg) {
   g_clear_error(&err);
   g_free(debug);
   for (GstObject* o = msg->src; o; o = GST_OBJECT_PARENT(o)) {
+    auto route = errorRoutes_.find(GST_OBJECT_NAME(o));
+    if (route != errorRoutes_.end()) {
+      auto onError = route->second;  // it may remove itself
+      onError(reason);
+      return;
+    }
+  }
+  for (GstObject* o = msg->src; o; o = GST_OBJECT_PARENT(o)) {
     std::string n = GST_OBJECT_NAME(o);
     for (const char* prefix : {"pub_", "sub_", "branch_", "tee_"}) {
       if (n.rfind(prefix, 0) != 0) continue;
@@ -658,6 +726,143 @@ void RoomPipeline::OnBusError(GstMessage* msg) {
       if (peers_.count(id)) listener_.OnPeerFailed(id, reason);
       return;
     }
+  }
+}
+
+}  // namespace atrium::media
+
+namespace atrium::media {
+
+void RoomPipeline::SetTrackEnabled(const std::string& publisherId, const std::string& kind, bool enabled) {
+  auto it = peers_.find(publisherId);
+  if (it == peers_.end() || !it->second->publisher) return;
+  bool wakeVideo = false;
+  for (auto& t : it->second->tracks) {
+    if (t->kind != kind) continue;
+    bool was = t->enabled.exchange(enabled);
+    wakeVideo = wakeVideo || (enabled && !was && kind == "video");
+  }
+  GST_INFO("track %s [room:%s peer:%s kind:%s]", enabled ? "enabled" : "disabled", name_.c_str(), publisherId.c_str(),
+           kind.c_str());
+  // Subscribers lost their reference frames while the video was dropped.
+  if (wakeVideo) RequestKeyframe(publisherId);
+}
+
+namespace {
+
+// A numeric field of a stats structure, whatever integer or double type this GStreamer
+// version gives it.
+std::optional<double> StatNumber(const GstStructure* s, const char* field) {
+  const GValue* v = gst_structure_get_value(s, field);
+  if (!v) return std::nullopt;
+  if (G_VALUE_HOLDS_DOUBLE(v)) return g_value_get_double(v);
+  if (G_VALUE_HOLDS_INT(v)) return double(g_value_get_int(v));
+  if (G_VALUE_HOLDS_UINT(v)) return double(g_value_get_uint(v));
+  if (G_VALUE_HOLDS_INT64(v)) return double(g_value_get_int64(v));
+  if (G_VALUE_HOLDS_UINT64(v)) return double(g_value_get_uint64(v));
+  return std::nullopt;
+}
+
+// Folds one get-stats reply (a structure of structures, one per stats object) into `out`.
+void ReadStats(const GstStructure* reply, RoomPipeline::TrackStats& out) {
+  gint n = gst_structure_n_fields(reply);
+  for (gint i = 0; i < n; ++i) {
+    const GValue* v = gst_structure_get_value(reply, gst_structure_nth_field_name(reply, i));
+    if (!v || !GST_VALUE_HOLDS_STRUCTURE(v)) continue;
+    const GstStructure* s = gst_value_get_structure(v);
+    GstWebRTCStatsType type;
+    if (!gst_structure_get(s, "type", GST_TYPE_WEBRTC_STATS_TYPE, &type, nullptr)) continue;
+    switch (type) {
+      case GST_WEBRTC_STATS_INBOUND_RTP:
+        out.bytes += uint64_t(StatNumber(s, "bytes-received").value_or(0));
+        out.packets += uint64_t(StatNumber(s, "packets-received").value_or(0));
+        out.packetsLost += int64_t(StatNumber(s, "packets-lost").value_or(0));
+        break;
+      case GST_WEBRTC_STATS_OUTBOUND_RTP:
+        out.bytes += uint64_t(StatNumber(s, "bytes-sent").value_or(0));
+        out.packets += uint64_t(StatNumber(s, "packets-sent").value_or(0));
+        break;
+      case GST_WEBRTC_STATS_REMOTE_INBOUND_RTP:
+        out.packetsLost += int64_t(StatNumber(s, "packets-lost").value_or(0));
+        if (auto f = StatNumber(s, "fraction-lost")) out.fractionLost = std::max(out.fractionLost, *f);
+        if (auto r = StatNumber(s, "round-trip-time"); r && *r > 0) out.rtt = std::max(out.rtt, *r);
+        break;
+      case GST_WEBRTC_STATS_REMOTE_OUTBOUND_RTP:
+        if (auto r = StatNumber(s, "round-trip-time"); r && *r > 0) out.rtt = std::max(out.rtt, *r);
+        break;
+      default:
+        break;
+    }
+  }
+}
+
+}  // namespace
+
+void RoomPipeline::GetStats(const std::string& peerId, StatsDone done) {
+  auto it = peers_.find(peerId);
+  if (it == peers_.end()) return;
+  Peer& peer = *it->second;
+  // One get-stats per track, on the webrtcbin pad that carries it.
+  struct Collect {
+    std::shared_ptr<Handle> handle;
+    StatsDone done;
+    std::mutex mutex;
+    std::vector<TrackStats> stats;
+    size_t pending = 0;
+  };
+  auto collect = std::make_shared<Collect>();
+  collect->handle = peer.handle;
+  collect->done = std::move(done);
+  std::vector<std::pair<GstPad*, size_t>> pads;
+  auto addPad = [&](GstPad* pad, const std::string& kind) {
+    if (!pad) return;
+    TrackStats t;
+    t.kind = kind;
+    t.inbound = peer.publisher;
+    collect->stats.push_back(t);
+    pads.emplace_back(pad, collect->stats.size() - 1);
+  };
+  if (peer.publisher) {
+    for (auto& t : peer.tracks) {
+      GstPad* sink = gst_element_get_static_pad(t->tee, "sink");
+      addPad(gst_pad_get_peer(sink), t->kind);
+      gst_object_unref(sink);
+    }
+  } else {
+    for (auto& b : peer.branches) {
+      GstPad* src = gst_element_get_static_pad(b->bin, "src");
+      addPad(gst_pad_get_peer(src), b->track->kind);
+      gst_object_unref(src);
+    }
+  }
+  collect->pending = pads.size();
+  if (pads.empty()) {
+    Post(collect->handle, [collect](RoomPipeline&) { collect->done({}); });
+    return;
+  }
+  struct One {
+    std::shared_ptr<Collect> collect;
+    size_t index;
+  };
+  for (auto& [pad, index] : pads) {
+    GstPromise* promise = gst_promise_new_with_change_func(
+        [](GstPromise* p, gpointer data) {
+          auto* one = static_cast<One*>(data);
+          auto& c = *one->collect;
+          bool last = false;
+          {
+            std::lock_guard<std::mutex> lock(c.mutex);
+            const GstStructure* reply =
+                gst_promise_wait(p) == GST_PROMISE_RESULT_REPLIED ? gst_promise_get_reply(p) : nullptr;
+            if (reply) ReadStats(reply, c.stats[one->index]);
+            last = --c.pending == 0;
+          }
+          gst_promise_unref(p);
+          if (last) Post(c.handle, [collect = one->collect](RoomPipeline&) { collect->done(collect->stats); });
+        },
+        new One{collect, index}, [](gpointer data) { delete static_cast<One*>(data); });
+    g_signal_emit_by_name(peer.webrtc, "get-stats", pad, promise);
+    gst_object_unref(pad);
   }
 }
 

@@ -44,17 +44,58 @@ public:
   void AddRemoteCandidate(const std::string& peerId, unsigned mline, const std::string& candidate);
   // Asks the publisher for a keyframe on each video track (rate-limited per track).
   void RequestKeyframe(const std::string& publisherId);
+  // Moderation: while a kind ("audio"/"video") is disabled, the publisher's buffers of
+  // that kind are dropped before its tee, so no subscriber, recorder or mixer gets them.
+  // Re-enabling video asks the publisher for a keyframe. Unknown ids are ignored.
+  void SetTrackEnabled(const std::string& publisherId, const std::string& kind, bool enabled);
+  // RTP statistics of one peer, per track, from webrtcbin's get-stats; `done` runs later
+  // on the control thread, and not at all if the peer goes away first.
+  struct TrackStats {
+    std::string kind;                // audio, video
+    bool inbound = false;            // publisher: received by the server; subscriber: sent
+    uint64_t bytes = 0, packets = 0;  // received (publisher) or sent (subscriber)
+    int64_t packetsLost = 0;         // cumulative, as the receiver reports it
+    double fractionLost = -1;        // last receiver report (subscriber), -1 unknown
+    double rtt = -1;                 // seconds, -1 unknown
+  };
+  using StatsDone = std::function<void(std::vector<TrackStats>)>;
+  void GetStats(const std::string& peerId, StatsDone done);
   // Removes a peer; a publisher's subscribers go with it. Unknown ids are ignored.
   void Remove(const std::string& peerId);
 
   // Tells the listener that a peer failed (if it still exists).
   void ReportFailure(const std::string& peerId, const std::string& reason);
 
+  // MCU: a source built inside the room (the mix) that plays like a published stream.
+  // The tees stay the caller's; it removes the source (Remove) before them.
+  struct LocalTrack {
+    std::string kind;
+    Codec codec;
+    GstElement* tee = nullptr;
+  };
+  void AddLocalSource(const std::string& sourceId, const std::vector<LocalTrack>& tracks);
+  // A publisher's track tee of this kind (and its codec), or nullptr.
+  GstElement* TrackTee(const std::string& publisherId, const std::string& kind, Codec* codec = nullptr) const;
+
   bool Has(const std::string& peerId) const { return peers_.count(peerId) != 0; }
   std::vector<std::string> SubscribersOf(const std::string& publisherId) const;
   std::vector<std::string> TrackKinds(const std::string& publisherId) const;
   size_t peerCount() const { return peers_.size(); }
+
+  // A publisher's track as seen by branches that hang off its tee (recording): attach
+  // with a queue on a requested tee pad, detach before the publisher is removed.
+  struct TrackTap {
+    std::string kind;   // audio, video
+    std::string codec;  // VP8, H264, OPUS
+    GstElement* tee = nullptr;
+  };
+  std::vector<TrackTap> TrackTaps(const std::string& publisherId) const;
+  // Errors posted by elements inside a bin named `binName` go to `onError` instead of
+  // failing a peer; an empty function removes the route.
+  void RouteErrors(const std::string& binName, std::function<void(const std::string& reason)> onError);
   GstElement* pipeline() const { return pipeline_; }
+  // Element messages from the room's bus (the MCU mixer's levels), on the control thread.
+  std::function<void(GstMessage*)> onElementMessage;
 
   // Keyframe requests closer together than this are dropped.
   static constexpr gint64 kKeyframeIntervalUs = 300 * 1000;
@@ -78,6 +119,7 @@ private:
   GstElement* pipeline_ = nullptr;
   guint busWatch_ = 0;
   std::map<std::string, std::unique_ptr<Peer>> peers_;
+  std::map<std::string, std::function<void(const std::string&)>> errorRoutes_;
 };
 
 }  // namespace atrium::media

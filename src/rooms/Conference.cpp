@@ -2,8 +2,11 @@
 
 #include "core/Error.hpp"
 #include "core/Log.hpp"
+#include "rooms/LinkMonitor.hpp"
 
 #include <glib.h>
+
+#include <cmath>
 
 #define GST_CAT_DEFAULT atrium_rooms_debug
 
@@ -11,13 +14,20 @@ namespace atrium::rooms {
 
 using nlohmann::json;
 
-Conference::Conference(int64_t roomId, std::string mode, media::IceConfig ice, std::function<void(int64_t)> onEmpty)
+Conference::Conference(int64_t roomId, std::string mode, media::IceConfig ice, std::function<void(int64_t)> onEmpty,
+                       const std::string& definition)
     : roomId_(roomId), mode_(std::move(mode)), onEmpty_(std::move(onEmpty)) {
   pipeline_ = std::make_unique<media::RoomPipeline>(std::to_string(roomId), std::move(ice), *this);
+  if (mode_ == "mcu") {
+    mixer_ = std::make_unique<media::Mixer>(*pipeline_, media::McuProfile::Current(), definition, *this);
+    pipeline_->onElementMessage = [this](GstMessage* m) { mixer_->OnElementMessage(m); };
+  }
   GST_INFO("conference started [room:%" G_GINT64_FORMAT " mode:%s]", roomId_, mode_.c_str());
 }
 
 Conference::~Conference() {
+  if (observer_) observer_->OnConferenceEnding(*this);
+  mixer_.reset();
   pipeline_.reset();
   GST_INFO("conference ended [room:%" G_GINT64_FORMAT "]", roomId_);
 }
@@ -28,7 +38,9 @@ std::string Conference::NewId(const char* prefix) {
 }
 
 json Conference::ParticipantJson(const Participant& p) {
-  return {{"id", p.id}, {"name", p.name}, {"role", p.role}, {"userId", p.userId ? json(*p.userId) : json(nullptr)}};
+  json j = {{"id", p.id}, {"name", p.name}, {"role", p.role}, {"userId", p.userId ? json(*p.userId) : json(nullptr)}};
+  AddStateJson(p, j);
+  return j;
 }
 
 json Conference::ParticipantsJson(const std::string& except) const {
@@ -52,6 +64,13 @@ void Conference::Broadcast(const std::string& method, const json& params, const 
     if (id != except && p.notify) p.notify(method, params);
 }
 
+std::vector<const Conference::Stream*> Conference::LiveStreams() const {
+  std::vector<const Stream*> out;
+  for (const auto& [id, s] : streams_)
+    if (s.live) out.push_back(&s);
+  return out;
+}
+
 const Conference::Participant* Conference::Find(const std::string& participantId) const {
   auto it = participants_.find(participantId);
   return it == participants_.end() ? nullptr : &it->second;
@@ -64,12 +83,14 @@ Conference::Participant& Conference::Require(const std::string& participantId) {
 }
 
 Conference::Participant& Conference::Join(Participant p) {
+  Admit(p);
   p.id = NewId("u");
   std::string id = p.id;
   json announce = ParticipantJson(p);
   announce["streams"] = json::array();
   Broadcast("participantJoined", {{"participant", announce}});
   auto& ref = participants_[id] = std::move(p);
+  if (mixer_) mixer_->AddParticipant(id, ref.name);
   GST_INFO("participant joined [room:%" G_GINT64_FORMAT " participant:%s name:%s]", roomId_, id.c_str(),
            ref.name.c_str());
   return ref;
@@ -80,6 +101,7 @@ void Conference::Leave(const std::string& participantId) {
   if (it == participants_.end()) return;
   for (const auto& playId : std::set<std::string>(it->second.plays)) RemovePlay(playId);
   for (const auto& streamId : std::set<std::string>(it->second.streams)) RemoveStream(streamId, true);
+  if (mixer_) mixer_->RemoveParticipant(participantId);
   participants_.erase(participantId);
   GST_INFO("participant left [room:%" G_GINT64_FORMAT " participant:%s]", roomId_, participantId.c_str());
   Broadcast("participantLeft", {{"participantId", participantId}});
@@ -95,9 +117,10 @@ void Conference::Finish() {
 }
 
 std::string Conference::Publish(const std::string& participantId, const std::string& kind, const std::string& sdp,
-                                AnswerDone done) {
+                                AnswerDone done, bool takeOver) {
   Participant& p = Require(participantId);
   if (p.streams.size() >= 8) throw AppError(ErrorCode::Conflict, "too many streams published by one participant");
+  std::string replaced = ClaimScreen(p, kind, takeOver);
   std::string streamId = NewId("s");
   pipeline_->Publish(streamId, sdp, [this, streamId, done = std::move(done)](const std::string& answer,
                                                                                const std::string& error) {
@@ -108,16 +131,19 @@ std::string Conference::Publish(const std::string& participantId, const std::str
       return done("", error);
     }
     it->second.live = true;
-    std::string owner = it->second.participantId;
-    nlohmann::json published = {
-        {"streamId", streamId}, {"participantId", owner}, {"kind", it->second.kind}, {"tracks", it->second.tracks}};
+    if (mixer_) mixer_->AddStream(streamId, it->second.participantId, it->second.kind);
     done(answer, "");
-    // Sending the reply can find the socket closed and the participant gone with its
-    // streams (`it` with them): announce only a stream that is still there.
-    if (streams_.count(streamId)) Broadcast("streamPublished", published, owner);
+    if (observer_) observer_->OnStreamLive(*this, it->second);
+    Broadcast("streamPublished", {{"streamId", streamId},
+                                  {"participantId", it->second.participantId},
+                                  {"kind", it->second.kind},
+                                  {"tracks", it->second.tracks}},
+              it->second.participantId);
+    OnStreamLive(it->second);
   });
   streams_[streamId] = Stream{streamId, participantId, kind, pipeline_->TrackKinds(streamId), false};
   p.streams.insert(streamId);
+  OnStreamCreated(p, streamId, replaced);
   return streamId;
 }
 
@@ -125,6 +151,7 @@ std::string Conference::Play(const std::string& participantId, const std::string
                              AnswerDone done) {
   Participant& p = Require(participantId);
   auto s = streams_.find(streamId);
+  if (streamId == "mix" && mixer_) return PlayMix(p, sdp, std::move(done));
   if (s == streams_.end() || !s->second.live)
     throw AppError(ErrorCode::NotFound, "no such stream in this conference", {{"streamId", streamId}});
   if (p.plays.size() >= 64) throw AppError(ErrorCode::Conflict, "too many plays by one participant");
@@ -174,10 +201,13 @@ void Conference::RemoveStream(const std::string& streamId, bool announce) {
       ++pit;
     }
   }
+  if (observer_ && s.live) observer_->OnStreamEnding(*this, streamId);
+  if (mixer_) mixer_->RemoveStream(streamId);
   pipeline_->Remove(streamId);
   streams_.erase(it);
   if (auto owner = participants_.find(s.participantId); owner != participants_.end()) owner->second.streams.erase(streamId);
   if (announce && s.live) Broadcast("streamUnpublished", {{"streamId", streamId}, {"participantId", s.participantId}});
+  OnStreamGone(s);
 }
 
 void Conference::RemovePlay(const std::string& playId) {
@@ -217,6 +247,34 @@ void Conference::OnPeerFailed(const std::string& peerId, const std::string& reas
   } else {
     RemoveStream(peerId, true);
   }
+}
+
+// MCU: the composite with everyone's audio but the player's own.
+std::string Conference::PlayMix(Participant& p, const std::string& sdp, AnswerDone done) {
+  if (p.plays.size() >= 64) throw AppError(ErrorCode::Conflict, "too many plays by one participant");
+  std::string playId = NewId("p");
+  pipeline_->Play(playId, mixer_->SourceFor(p.id), sdp,
+                  [this, playId, done = std::move(done)](const std::string& answer, const std::string& error) {
+                    if (!plays_.count(playId)) return done("", "the play was stopped");
+                    if (!error.empty()) RemovePlay(playId);
+                    done(answer, error);
+                  });
+  plays_[playId] = Playback{playId, p.id, "mix"};
+  p.plays.insert(playId);
+  return playId;
+}
+
+void Conference::SetLayout(const json& params) {
+  if (!mixer_) throw AppError(ErrorCode::Conflict, "layouts belong to MCU rooms; this room forwards streams (SFU)");
+  std::set<std::string> ids;
+  for (const auto& [id, p] : participants_) ids.insert(id);
+  mixer_->SetLayout(media::ParseLayout(params, ids));
+  Broadcast("layoutChanged", mixer_->layout().ToJson());
+}
+
+void Conference::OnMixerLevel(const std::string& participantId, double levelDb) {
+  if (!participants_.count(participantId)) return;
+  Broadcast("speaking", {{"participantId", participantId}, {"level", std::round(levelDb * 10) / 10}});
 }
 
 }  // namespace atrium::rooms

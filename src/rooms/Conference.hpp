@@ -3,8 +3,10 @@
 // control thread. Clients hear about changes through each participant's Notify.
 #pragma once
 
+#include "media/Mixer.hpp"
 #include "media/RoomPipeline.hpp"
 
+#include <glib.h>
 #include <nlohmann/json.hpp>
 
 #include <functional>
@@ -13,10 +15,14 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <vector>
 
 namespace atrium::rooms {
 
-class Conference : public media::RoomPipeline::Listener {
+class LinkMonitor;
+struct LinkThresholds;
+
+class Conference : public media::RoomPipeline::Listener, public media::Mixer::Listener {
 public:
   using Notify = std::function<void(const std::string& method, const nlohmann::json& params)>;
   using AnswerDone = media::RoomPipeline::AnswerDone;
@@ -30,6 +36,22 @@ public:
     Notify notify;
     std::set<std::string> streams;
     std::set<std::string> plays;
+    // Meeting controls (ConferenceControls.cpp): what a host imposed, and what the
+    // participant says about its own mic and camera.
+    bool muted = false;          // a host muted it: the server drops its audio
+    bool mayUnmute = false;      // ... and lets it unmute itself
+    bool videoDisabled = false;  // a host disabled its video: the server drops it
+    bool mayEnableVideo = false;
+    bool handRaised = false;
+    bool audio = true, video = true;  // self-reported (conference.updateMedia)
+  };
+  // A participant a host removed; it may not join again unless allowRejoin.
+  struct Kicked {
+    std::string participantId;
+    std::string name;
+    std::optional<int64_t> userId;
+    uint64_t sessionId = 0;  // guests are recognised by their connection only
+    bool allowRejoin = false;
   };
   struct Stream {
     std::string id;
@@ -44,8 +66,23 @@ public:
     std::string streamId;
   };
 
+  // Told when a stream goes live, just before one goes, and just before the pipeline
+  // ends; recording hangs off the pipeline and must let go in time.
+  class StreamObserver {
+  public:
+    virtual ~StreamObserver() = default;
+    virtual void OnStreamLive(Conference& c, const Stream& s) = 0;
+    virtual void OnStreamEnding(Conference& c, const std::string& streamId) = 0;
+    virtual void OnConferenceEnding(Conference& c) = 0;
+  };
+  void SetStreamObserver(StreamObserver* o) { observer_ = o; }
+  media::RoomPipeline& pipeline() { return *pipeline_; }
+  std::vector<const Stream*> LiveStreams() const;
+
   // Told when nobody is left, so that the owner can drop the conference later.
-  Conference(int64_t roomId, std::string mode, media::IceConfig ice, std::function<void(int64_t)> onEmpty);
+  // MCU rooms ("mcu") mix at the size of `definition` with the installed McuProfile.
+  Conference(int64_t roomId, std::string mode, media::IceConfig ice, std::function<void(int64_t)> onEmpty,
+             const std::string& definition = "720p");
   ~Conference() override;
 
   int64_t roomId() const { return roomId_; }
@@ -54,14 +91,19 @@ public:
   std::optional<int64_t> meetingId;
 
   Participant& Join(Participant p);
+  // Wall-clock start (Unix seconds) and monotonic start, for conference.info.
+  const int64_t startedAt = g_get_real_time() / G_USEC_PER_SEC;
+  const int64_t startedMonotonic = g_get_monotonic_time();
   // Removes a participant with everything it publishes and plays; tells the others.
   void Leave(const std::string& participantId);
   // Ends the conference for everyone (meetingFinished), then removes them all.
   void Finish();
 
   // Returns the new streamId; the answer comes through `done`. Throws on bad input.
+  // A "screen" stream is refused (Conflict) while another one is live or pending, unless
+  // `takeOver` and the caller is a host: then the other one ends.
   std::string Publish(const std::string& participantId, const std::string& kind, const std::string& sdp,
-                      AnswerDone done);
+                      AnswerDone done, bool takeOver = false);
   std::string Play(const std::string& participantId, const std::string& streamId, const std::string& sdp,
                    AnswerDone done);
   void Unpublish(const std::string& participantId, const std::string& streamId);
@@ -75,9 +117,44 @@ public:
   static nlohmann::json ParticipantJson(const Participant& p);
   void Broadcast(const std::string& method, const nlohmann::json& params, const std::string& except = {});
 
+  // ---- meeting controls (ConferenceControls.cpp); `by` is the acting participant ----
+  bool IsHost(const std::string& participantId) const;
+  void SetMuted(const std::string& participantId, bool muted, bool allowUnmute, const std::string& by);
+  // Every participant but the hosts, and those who join while it holds.
+  void MuteAll(bool muted, bool allowUnmute, const std::string& by);
+  void SetVideoDisabled(const std::string& participantId, bool disabled, bool allowEnable, const std::string& by);
+  // `kicked` to it, its peers closed, participantLeft to the others.
+  void Kick(const std::string& participantId, bool allowRejoin, const std::string& by);
+  // Lets a kicked participant (by its old id) join again. NotFound if it was not kicked.
+  void AllowRejoin(const std::string& participantId);
+  void SetHost(const std::string& participantId, bool handOver, const std::string& by);
+  void RaiseHand(const std::string& participantId, bool raised);
+  void Rename(const std::string& participantId, const std::string& name);
+  // Self-reported mic/camera; turning on what a host turned off needs the host's leave.
+  void UpdateMedia(const std::string& participantId, std::optional<bool> audio, std::optional<bool> video);
+  bool allMuted() const { return allMuted_; }
+  bool allMayUnmute() const { return allMayUnmute_; }
+  const std::vector<Kicked>& kicked() const { return kicked_; }
+  // The live screen share's stream, "" when none is live.
+  std::string ScreenShareStream() const;
+  // Told when a screen share goes live or ends (an MCU switches to its presentation layout).
+  std::function<void(const std::string& streamId, bool active)> onScreenShare;
+  // Polls RTP statistics and announces linkSlow; conference.stats reads it.
+  void StartLinkMonitor(const LinkThresholds& t);
+  LinkMonitor* links() const { return links_.get(); }
+  media::RoomPipeline& pipeline() { return *pipeline_; }
+  const std::map<std::string, Stream>& streams() const { return streams_; }
+  const std::map<std::string, Playback>& plays() const { return plays_; }
+
   // media::RoomPipeline::Listener
   void OnPeerCandidate(const std::string& peerId, unsigned mline, const std::string& candidate) override;
   void OnPeerFailed(const std::string& peerId, const std::string& reason) override;
+
+  // MCU: the mix's layout (throws InvalidParams, or Conflict outside MCU rooms).
+  void SetLayout(const nlohmann::json& params);
+  media::Mixer* mixer() { return mixer_.get(); }
+  // media::Mixer::Listener
+  void OnMixerLevel(const std::string& participantId, double levelDb) override;
 
 private:
   Participant& Require(const std::string& participantId);
@@ -86,6 +163,17 @@ private:
   void RemoveStream(const std::string& streamId, bool announce);
   void RemovePlay(const std::string& playId);
   std::string NewId(const char* prefix);
+  // Meeting-control hooks of Join, Publish and RemoveStream (ConferenceControls.cpp).
+  void Admit(Participant& p);
+  // Throws Conflict when a screen share is taken; returns the share a host takes over.
+  std::string ClaimScreen(const Participant& p, const std::string& kind, bool takeOver);
+  // The new stream exists in the pipeline: apply mutes, end the share it took over.
+  void OnStreamCreated(const Participant& p, const std::string& streamId, const std::string& replaced);
+  void OnStreamLive(const Stream& s);
+  void OnStreamGone(const Stream& s);
+  static void AddStateJson(const Participant& p, nlohmann::json& j);
+  nlohmann::json Updated(const Participant& p) const;
+  std::string PlayMix(Participant& p, const std::string& sdp, AnswerDone done);
 
   int64_t roomId_;
   std::string mode_;
@@ -94,7 +182,13 @@ private:
   std::map<std::string, Stream> streams_;
   std::map<std::string, Playback> plays_;
   std::unique_ptr<media::RoomPipeline> pipeline_;
+  std::unique_ptr<media::Mixer> mixer_;  // MCU rooms only
+  StreamObserver* observer_ = nullptr;
   uint64_t nextId_ = 1;
+  bool allMuted_ = false, allMayUnmute_ = false;
+  std::vector<Kicked> kicked_;
+  std::string screenStream_;  // the screen share, live or waiting for its answer
+  std::unique_ptr<LinkMonitor> links_;
 };
 
 }  // namespace atrium::rooms

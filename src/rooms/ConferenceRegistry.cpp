@@ -30,10 +30,12 @@ Conference* ConferenceRegistry::Find(int64_t roomId) {
   return it == conferences_.end() ? nullptr : it->second.get();
 }
 
-Conference& ConferenceRegistry::Open(int64_t roomId, const std::string& mode) {
+Conference& ConferenceRegistry::Open(int64_t roomId, const std::string& mode, const std::string& definition) {
   auto it = conferences_.find(roomId);
   if (it != conferences_.end()) return *it->second;
-  auto c = std::make_unique<Conference>(roomId, mode, ice_, [this](int64_t id) { ScheduleCleanup(id); });
+  auto c = std::make_unique<Conference>(roomId, mode, ice_, [this](int64_t id) { ScheduleCleanup(id); }, definition);
+  c->StartLinkMonitor(links_);
+  c->SetStreamObserver(observer_);
   return *(conferences_[roomId] = std::move(c));
 }
 

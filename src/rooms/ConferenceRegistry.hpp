@@ -6,6 +6,7 @@
 
 #include "media/Ice.hpp"
 #include "rooms/Conference.hpp"
+#include "rooms/LinkMonitor.hpp"
 
 #include <cstdint>
 #include <map>
@@ -22,6 +23,9 @@ public:
   ConferenceRegistry() = default;
   ~ConferenceRegistry();
   void SetIce(media::IceConfig ice) { ice_ = std::move(ice); }
+  void SetLinkThresholds(LinkThresholds t) { links_ = t; }
+  // Given to every conference opened from now on (recording).
+  void SetStreamObserver(Conference::StreamObserver* o) { observer_ = o; }
 
   bool IsLive(int64_t roomId) const { return conferences_.count(roomId) != 0; }
   size_t ParticipantCount(int64_t roomId) const;
@@ -30,7 +34,7 @@ public:
 
   Conference* Find(int64_t roomId);
   // The conference of a room, started if needed.
-  Conference& Open(int64_t roomId, const std::string& mode);
+  Conference& Open(int64_t roomId, const std::string& mode, const std::string& definition = "720p");
 
   // Which conference and participant a connection is (one conference per connection).
   struct Membership {
@@ -48,6 +52,8 @@ private:
   void ScheduleCleanup(int64_t roomId);
 
   media::IceConfig ice_;
+  LinkThresholds links_;
+  Conference::StreamObserver* observer_ = nullptr;
   std::map<int64_t, std::unique_ptr<Conference>> conferences_;
   std::map<uint64_t, Membership> sessions_;
   std::set<guint> pendingCleanups_;  // idle sources that may still run

@@ -140,6 +140,8 @@ void Server::Start() {
   soup_server_add_websocket_handler(soup_.get(), "/rpc", nullptr, nullptr, HandleWebSocket, this, nullptr);
   soup_server_add_handler(soup_.get(), "/healthz", HandleHealth, this, nullptr);
   soup_server_add_handler(soup_.get(), "/metrics", HandleMetrics, this, nullptr);
+  for (auto& route : routes_)
+    soup_server_add_handler(soup_.get(), route->prefix.c_str(), HandleRoute, route.get(), nullptr);
   soup_server_add_handler(soup_.get(), nullptr, HandleStatic, this, nullptr);
 
   GRef<GInetAddress> addr =
@@ -274,6 +276,20 @@ void Server::RemoveSession(uint64_t id) {
     delete static_cast<std::shared_ptr<WebSocketSession>*>(p);
     return G_SOURCE_REMOVE;
   }, new std::shared_ptr<WebSocketSession>(std::move(keep)), nullptr);
+}
+
+void Server::AddRoute(const std::string& prefix, HttpRoute route) {
+  routes_.push_back(std::make_unique<Route>(Route{this, prefix, std::move(route)}));
+}
+
+void Server::HandleRoute(SoupServer*, SoupServerMessage* msg, const char* path, GHashTable*, gpointer data) {
+  auto* route = static_cast<Route*>(data);
+  try {
+    route->handler(msg, path ? path : route->prefix);
+  } catch (const std::exception& e) {
+    ReplyHttpError(msg, e);
+  }
+  if (guint status = soup_server_message_get_status(msg)) route->server->metrics_.CountHttp(route->prefix, int(status));
 }
 
 void Server::HandleHealth(SoupServer*, SoupServerMessage* msg, const char*, GHashTable*, gpointer data) {

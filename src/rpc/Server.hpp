@@ -6,6 +6,7 @@
 #include "core/Config.hpp"
 #include "core/GRef.hpp"
 #include "rpc/Dispatcher.hpp"
+#include "rpc/HttpRoutes.hpp"
 #include "rpc/Metrics.hpp"
 #include "rpc/Session.hpp"
 
@@ -14,6 +15,7 @@
 #include <functional>
 #include <memory>
 #include <unordered_map>
+#include <vector>
 
 namespace atrium::rpc {
 
@@ -33,6 +35,9 @@ public:
   std::string url() const;  // http(s)://host:port
   size_t sessionCount() const { return sessions_.size(); }
   void OnSessionClosed(SessionClosed cb) { sessionClosed_ = std::move(cb); }
+  // Sends requests for `prefix` and everything below it ("/recordings" takes
+  // "/recordings/7/file") to `route`. Call before Start().
+  void AddRoute(const std::string& prefix, HttpRoute route);
 
 private:
   class WebSocketSession;
@@ -43,6 +48,13 @@ private:
   static void HandleHealth(SoupServer*, SoupServerMessage* msg, const char* path, GHashTable*, gpointer self);
   static void HandleMetrics(SoupServer*, SoupServerMessage* msg, const char* path, GHashTable*, gpointer self);
   static void HandleStatic(SoupServer*, SoupServerMessage* msg, const char* path, GHashTable*, gpointer self);
+
+  struct Route {
+    Server* server;
+    std::string prefix;
+    HttpRoute handler;
+  };
+  static void HandleRoute(SoupServer*, SoupServerMessage* msg, const char* path, GHashTable*, gpointer route);
 
   void ServeRpcPost(SoupServerMessage* msg);
   void Reply(SoupServerMessage* msg, const std::string& route, int status, const char* contentType,
@@ -56,6 +68,7 @@ private:
   uint16_t port_ = 0;
   std::string webRoot_;
   std::unordered_map<uint64_t, std::shared_ptr<WebSocketSession>> sessions_;
+  std::vector<std::unique_ptr<Route>> routes_;
   SessionClosed sessionClosed_;
 };
 

@@ -6,7 +6,9 @@
 #include "auth/TokenService.hpp"
 #include "core/Config.hpp"
 #include "rooms/ConferenceRegistry.hpp"
+#include "rooms/RecordingManager.hpp"
 #include "rpc/Dispatcher.hpp"
+#include "rpc/HttpRoutes.hpp"
 #include "rpc/Metrics.hpp"
 #include "store/Database.hpp"
 
@@ -23,6 +25,10 @@ struct Services {
   Metrics& metrics;
   int64_t startedAt = 0;
   std::function<size_t()> sessionCount;
+  // Adds a plain HTTP endpoint (see HttpRoutes.hpp); set by the daemon before Register*.
+  std::function<void(const std::string& prefix, HttpRoute route)> addRoute;
+  rooms::RecordingManager* recordings = nullptr;
+  const auth::AppSigner* urlSigner = nullptr;  // recording download URLs
 };
 
 void RegisterServerMethods(Dispatcher& d, Services& s);
@@ -31,6 +37,8 @@ void RegisterUserMethods(Dispatcher& d, Services& s);
 void RegisterRoomMethods(Dispatcher& d, Services& s);
 void RegisterMeetingMethods(Dispatcher& d, Services& s);
 void RegisterConferenceMethods(Dispatcher& d, Services& s);
+void RegisterHostMethods(Dispatcher& d, Services& s);
+void RegisterRecordingMethods(Dispatcher& d, Services& s);
 
 // Every method family, and the authenticator that turns tokens into identities.
 void RegisterAll(Dispatcher& d, Services& s);

@@ -89,15 +89,27 @@ struct Recording {
   std::optional<int64_t> roomId;
   std::optional<int64_t> meetingId;
   std::optional<int64_t> createdBy;
+  std::optional<int64_t> orgId;
+  std::optional<int64_t> parentId;  // the `tracks` recording this file belongs to
+  std::string streamId;             // the stream a `tracks` file holds
   std::string name;
   std::string format;
   std::string layout;
   std::string fileName;
   int64_t sizeBytes = 0;
   int64_t durationMs = 0;
-  std::string status;
+  std::string status;  // recording, finished, failed
+  std::string error;
   int64_t startedAt = 0;
   std::optional<int64_t> stoppedAt;
+};
+
+struct RecordingFilter {
+  std::optional<int64_t> orgId;
+  std::optional<int64_t> userId;
+  std::optional<std::string> name;  // substring
+  std::optional<int64_t> startDate;
+  std::optional<int64_t> endDate;
 };
 
 struct App {

@@ -121,3 +121,25 @@ TEST(Listen, Overrides) {
 
 }  // namespace
 }  // namespace atrium
+
+namespace atrium {
+namespace {
+
+TEST_F(ConfigTest, ConferenceLinkQualityKeys) {
+  Config d = Load("");
+  EXPECT_EQ(d.statsInterval, 3);
+  EXPECT_EQ(d.slowLinkLoss, 10);
+  EXPECT_EQ(d.slowLinkRtt, 500);
+  Config c = Load("[conference]\nstats-interval = 1\nslow-link-loss = 5\nslow-link-rtt = 250\n");
+  EXPECT_EQ(c.statsInterval, 1);
+  EXPECT_EQ(c.slowLinkLoss, 5);
+  EXPECT_EQ(c.slowLinkRtt, 250);
+  for (const char* bad : {"[conference]\nstats-interval = 0\n", "[conference]\nslow-link-loss = 101\n",
+                          "[conference]\nslow-link-rtt = fast\n", "[conference]\nslow-link = 1\n"}) {
+    std::string msg = ErrorOf(bad);
+    EXPECT_NE(msg.find("[conference]"), std::string::npos) << bad << " -> " << msg;
+  }
+}
+
+}  // namespace
+}  // namespace atrium

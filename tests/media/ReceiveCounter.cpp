@@ -1,5 +1,11 @@
 #include "tests/media/ReceiveCounter.hpp"
 
+#include <gst/audio/audio.h>
+#include <gst/video/video.h>
+
+#include <algorithm>
+#include <cmath>
+
 #include "core/GRef.hpp"
 #include "core/Log.hpp"
 #include "tests/media/Loop.hpp"
@@ -79,6 +85,55 @@ struct ReceiveCounter::Impl : std::enable_shared_from_this<Impl> {
   std::atomic<uint64_t> frames{0}, audioBuffers{0}, maxGapUs{0}, keyframes{0};
   std::atomic<gint64> firstFrame{0}, lastFrame{0};
 
+  // The last decoded frame and the last half second of audio, for content checks.
+  mutable std::mutex contentMutex;
+  GstBuffer* lastVideo = nullptr;
+  GstVideoInfo videoInfo;
+  bool haveVideoInfo = false;
+  std::vector<float> audio;  // ring of mono samples
+  size_t audioPos = 0;
+  int audioRate = 48000;
+
+  ~Impl() {
+    if (lastVideo) gst_buffer_unref(lastVideo);
+  }
+
+  void KeepFrame(GstPad* pad, GstBuffer* buf) {
+    GstCaps* caps = gst_pad_get_current_caps(pad);
+    std::lock_guard<std::mutex> lock(contentMutex);
+    if (caps) {
+      haveVideoInfo = gst_video_info_from_caps(&videoInfo, caps);
+      gst_caps_unref(caps);
+    }
+    gst_buffer_replace(&lastVideo, buf);
+  }
+
+  void KeepAudio(GstPad* pad, GstBuffer* buf) {
+    GstCaps* caps = gst_pad_get_current_caps(pad);
+    GstAudioInfo info;
+    bool ok = caps && gst_audio_info_from_caps(&info, caps) && GST_AUDIO_INFO_FORMAT(&info) == GST_AUDIO_FORMAT_S16LE;
+    if (caps) gst_caps_unref(caps);
+    if (!ok) return;
+    GstMapInfo m;
+    if (!gst_buffer_map(buf, &m, GST_MAP_READ)) return;
+    int ch = GST_AUDIO_INFO_CHANNELS(&info);
+    const auto* s = reinterpret_cast<const int16_t*>(m.data);
+    size_t frames = m.size / 2 / size_t(ch);
+    std::lock_guard<std::mutex> lock(contentMutex);
+    audioRate = GST_AUDIO_INFO_RATE(&info);
+    if (audio.size() != size_t(audioRate / 2)) {
+      audio.assign(size_t(audioRate / 2), 0.f);
+      audioPos = 0;
+    }
+    for (size_t f = 0; f < frames; ++f) {
+      float sum = 0;
+      for (int c = 0; c < ch; ++c) sum += s[f * ch + c];
+      audio[audioPos] = sum / float(ch) / 32768.f;
+      audioPos = (audioPos + 1) % audio.size();
+    }
+    gst_buffer_unmap(buf, &m);
+  }
+
   static void OnPadAdded(GstElement*, GstPad* pad, gpointer data) {
     if (GST_PAD_DIRECTION(pad) != GST_PAD_SRC) return;
     auto* self = static_cast<Impl*>(data);
@@ -95,9 +150,10 @@ struct ReceiveCounter::Impl : std::enable_shared_from_this<Impl> {
     });
   }
 
-  static GstPadProbeReturn OnDecoded(GstPad*, GstPadProbeInfo* info, gpointer data) {
+  static GstPadProbeReturn OnDecoded(GstPad* pad, GstPadProbeInfo* info, gpointer data) {
     auto* self = static_cast<Impl*>(data);
     if (!(GST_PAD_PROBE_INFO_TYPE(info) & GST_PAD_PROBE_TYPE_BUFFER)) return GST_PAD_PROBE_OK;
+    self->KeepFrame(pad, GST_PAD_PROBE_INFO_BUFFER(info));
     self->CountFrame();
     return GST_PAD_PROBE_OK;
   }
@@ -109,8 +165,11 @@ struct ReceiveCounter::Impl : std::enable_shared_from_this<Impl> {
     return GST_PAD_PROBE_OK;
   }
 
-  static GstPadProbeReturn OnAudioDecoded(GstPad*, GstPadProbeInfo* info, gpointer data) {
-    if (GST_PAD_PROBE_INFO_TYPE(info) & GST_PAD_PROBE_TYPE_BUFFER) static_cast<Impl*>(data)->audioBuffers++;
+  static GstPadProbeReturn OnAudioDecoded(GstPad* pad, GstPadProbeInfo* info, gpointer data) {
+    if (GST_PAD_PROBE_INFO_TYPE(info) & GST_PAD_PROBE_TYPE_BUFFER) {
+      static_cast<Impl*>(data)->KeepAudio(pad, GST_PAD_PROBE_INFO_BUFFER(info));
+      static_cast<Impl*>(data)->audioBuffers++;
+    }
     return GST_PAD_PROBE_OK;
   }
 
@@ -242,6 +301,41 @@ bool ReceiveCounter::RequestKeyframe() {
     sent = gst_pad_push_event(pad.get(), ev) || sent;
   }
   return sent;
+}
+
+bool ReceiveCounter::SampleYuv(double fx, double fy, int yuv[3]) const {
+  std::lock_guard<std::mutex> lock(impl_->contentMutex);
+  if (!impl_->lastVideo || !impl_->haveVideoInfo) return false;
+  GstVideoFrame frame;
+  if (!gst_video_frame_map(&frame, &impl_->videoInfo, impl_->lastVideo, GST_MAP_READ)) return false;
+  int w = GST_VIDEO_FRAME_WIDTH(&frame), h = GST_VIDEO_FRAME_HEIGHT(&frame);
+  int x = std::clamp(int(fx * w), 0, w - 1), y = std::clamp(int(fy * h), 0, h - 1);
+  bool ok = GST_VIDEO_FRAME_FORMAT(&frame) == GST_VIDEO_FORMAT_I420;
+  if (ok) {
+    auto px = [&](int plane, int px, int py) {
+      return int(static_cast<const uint8_t*>(GST_VIDEO_FRAME_PLANE_DATA(&frame, plane))
+                     [py * GST_VIDEO_FRAME_PLANE_STRIDE(&frame, plane) + px]);
+    };
+    yuv[0] = px(0, x, y);
+    yuv[1] = px(1, x / 2, y / 2);
+    yuv[2] = px(2, x / 2, y / 2);
+  }
+  gst_video_frame_unmap(&frame);
+  return ok;
+}
+
+double ReceiveCounter::ToneAmplitude(double hz) const {
+  std::lock_guard<std::mutex> lock(impl_->contentMutex);
+  const auto& a = impl_->audio;
+  if (a.empty()) return 0;
+  double w = 2 * G_PI * hz / impl_->audioRate, coeff = 2 * std::cos(w), s1 = 0, s2 = 0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    double s0 = a[(impl_->audioPos + i) % a.size()] + coeff * s1 - s2;
+    s2 = s1;
+    s1 = s0;
+  }
+  double power = s1 * s1 + s2 * s2 - coeff * s1 * s2;
+  return 2 * std::sqrt(std::max(power, 0.0)) / double(a.size());
 }
 
 }  // namespace atrium::test

@@ -36,6 +36,13 @@ public:
   // packets arrived (not m-line order); main thread.
   std::string streams() const;
 
+  // The last decoded video frame at (fx, fy), fractions of its width and height: Y, U, V
+  // (0..255). False before the first frame. Any thread.
+  bool SampleYuv(double fx, double fy, int yuv[3]) const;
+  // Amplitude (0..1 of full scale) of a tone at `hz` in the last half second of decoded
+  // audio (Goertzel over the channels' mean). 0 before any audio. Any thread.
+  double ToneAmplitude(double hz) const;
+
 private:
   struct Impl;
   std::shared_ptr<Impl> impl_;

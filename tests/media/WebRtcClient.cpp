@@ -149,6 +149,7 @@ struct WebRtcClient::Impl : std::enable_shared_from_this<Impl> {
     if (opt.video) {
       GstElement* src = Make("videotestsrc");
       g_object_set(src, "is-live", TRUE, nullptr);
+      if (!opt.pattern.empty()) gst_util_set_object_arg(G_OBJECT(src), "pattern", opt.pattern.c_str());
       GstElement* filter = Make("capsfilter");
       CapsPtr raw(gst_caps_new_simple("video/x-raw", "format", G_TYPE_STRING, "I420", "width", G_TYPE_INT,
                                       opt.width, "height", G_TYPE_INT, opt.height, "framerate",
@@ -163,7 +164,8 @@ struct WebRtcClient::Impl : std::enable_shared_from_this<Impl> {
     }
     if (opt.audio) {
       GstElement* src = Make("audiotestsrc");
-      g_object_set(src, "is-live", TRUE, nullptr);
+      g_object_set(src, "is-live", TRUE, "volume", opt.volume, nullptr);
+      if (opt.toneHz > 0) g_object_set(src, "freq", opt.toneHz, nullptr);
       GstElement* enc = Make("opusenc");
       GstElement* pay = Make("rtpopuspay");
       g_object_set(pay, "pt", guint(opt.audioPt), nullptr);
@@ -308,6 +310,8 @@ GstWebRTCPeerConnectionState WebRtcClient::connectionState() const {
 uint64_t WebRtcClient::droppedRemoteCandidates() const {
   return impl_->dropped;
 }
+const ReceiveCounter* WebRtcClient::receiver() const { return impl_->receiver.get(); }
+
 GstElement* WebRtcClient::webrtcbin() const {
   return impl_->webrtc;
 }

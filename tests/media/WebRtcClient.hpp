@@ -28,6 +28,11 @@ public:
     // Publisher: vp8enc keyframe-max-dist; 0 = encoder default (128 frames). A large value
     // (aiortc sends keyframes only on PLI or every 3000 frames) makes keyframe requests visible.
     int keyframeMaxDist = 0;
+    // Publisher: videotestsrc pattern nick ("" = its default) and audiotestsrc tone (0 = its
+    // default 440 Hz) and volume, so that a mix can be checked for each publisher.
+    std::string pattern;
+    double toneHz = 0;
+    double volume = 0.8;
   };
 
   explicit WebRtcClient(Options o);
@@ -64,6 +69,8 @@ public:
   GstWebRTCPeerConnectionState connectionState() const;
   uint64_t droppedRemoteCandidates() const;
   GstElement* webrtcbin() const;
+  // Player side: what was decoded (pixel sampling, tones); nullptr for publishers.
+  const class ReceiveCounter* receiver() const;
 
   // Every local candidate gathered so far, in order (main thread).
   const std::vector<std::pair<int, std::string>>& localCandidates() const;

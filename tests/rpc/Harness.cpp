@@ -203,6 +203,14 @@ HttpReply HttpClient::Request(const char* method, const std::string& path, const
   g_bytes_unref(out);
   const char* ct = soup_message_headers_get_content_type(soup_message_get_response_headers(msg.get()), nullptr);
   r.contentType = ct ? ct : "";
+  soup_message_headers_foreach(
+      soup_message_get_response_headers(msg.get()),
+      [](const char* name, const char* value, gpointer data) {
+        char* lower = g_ascii_strdown(name, -1);
+        static_cast<HttpReply*>(data)->headers[lower] = value;
+        g_free(lower);
+      },
+      &r);
   return r;
 }
 

@@ -74,6 +74,11 @@ struct HttpReply {
   unsigned status = 0;
   std::string body;
   std::string contentType;
+  std::map<std::string, std::string> headers;  // response headers, names in lower case
+  std::string Header(const std::string& lowerName) const {
+    auto it = headers.find(lowerName);
+    return it == headers.end() ? std::string() : it->second;
+  }
   json Json() const { return json::parse(body, nullptr, false); }
 };
 

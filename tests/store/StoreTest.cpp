@@ -216,10 +216,10 @@ TEST_F(StoreTest, RecordingsAppsAndRevokedTokens) {
   r.status = "recording";
   r.startedAt = 10;
   int64_t id = Recordings(*db_).Create(r);
-  Recordings(*db_).Finish(id, "done", 1234, 5000, 15);
+  Recordings(*db_).Finish(id, "finished", 1234, 5000, 15);
   auto got = Recordings(*db_).Find(id);
   ASSERT_TRUE(got);
-  EXPECT_EQ(got->status, "done");
+  EXPECT_EQ(got->status, "finished");
   EXPECT_EQ(got->durationMs, 5000);
   EXPECT_EQ(Recordings(*db_).List(room, {}).total, 1);
   EXPECT_EQ(Code([&] {

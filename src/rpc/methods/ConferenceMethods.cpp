@@ -141,7 +141,7 @@ void RegisterConferenceMethods(Dispatcher& d, Services& s) {
     p.notify = [weak](const std::string& method, const json& params) {
       if (auto sess = weak.lock()) sess->Notify(method, params);
     };
-    rooms::Conference& conf = s.conferences.Open(room.id, room.mode);
+    rooms::Conference& conf = s.conferences.Open(room.id, room.mode, room.definition);
     if (meeting) conf.meetingId = meeting->id;
     auto& joined = conf.Join(std::move(p));
     s.conferences.Bind(c.session.id(), room.id, joined.id);
@@ -172,10 +172,12 @@ void RegisterConferenceMethods(Dispatcher& d, Services& s) {
     RequireGrant(s, c, &auth::Grants::publish, "publish");
     std::string sdp = c.params.str("sdp", 64 * 1024);
     std::string kind = c.params.optOneOf("kind", {"camera", "screen"}).value_or("camera");
+    bool takeOver = c.params.optBoolean("takeOver").value_or(false);
     auto id = std::make_shared<std::string>();
-    *id = conf->Publish(pid, kind, sdp, [r, id](const std::string& answer, const std::string& error) {
-      Answer(r, "streamId", *id, answer, error);
-    });
+    *id = conf->Publish(
+        pid, kind, sdp,
+        [r, id](const std::string& answer, const std::string& error) { Answer(r, "streamId", *id, answer, error); },
+        takeOver);
   });
 
   d.AddAsync("media.play", Access::Public, [&s](Call& c, std::shared_ptr<Responder> r) {
@@ -183,11 +185,22 @@ void RegisterConferenceMethods(Dispatcher& d, Services& s) {
     RequireGrant(s, c, &auth::Grants::subscribe, "subscribe");
     std::string streamId = c.params.str("streamId", 64);
     std::string sdp = c.params.str("sdp", 64 * 1024);
-    if (streamId == "mix") throw AppError(ErrorCode::NotFound, "this room has no mix (SFU mode)", {{"streamId", "mix"}});
+    if (streamId == "mix" && !conf->mixer())
+      throw AppError(ErrorCode::NotFound, "this room has no mix (SFU mode)", {{"streamId", "mix"}});
     auto id = std::make_shared<std::string>();
     *id = conf->Play(pid, streamId, sdp, [r, id](const std::string& answer, const std::string& error) {
       Answer(r, "playId", *id, answer, error);
     });
+  });
+
+  // MCU rooms: how the composite is laid out, for everyone in the room.
+  d.Add("conference.setLayout", Access::Public, [&s](Call& c) {
+    auto [conf, pid] = Joined(s, c);
+    const auto* p = conf->Find(pid);
+    if (!p || (p->role != "host" && p->role != "speaker"))
+      throw AppError(ErrorCode::Forbidden, "only a host or speaker may change the layout");
+    conf->SetLayout(c.params.raw());
+    return json::object();
   });
 
   d.Add("media.candidate", Access::Public, [&s](Call& c) {

@@ -219,6 +219,8 @@ void RegisterAll(Dispatcher& d, Services& s) {
   RegisterRoomMethods(d, s);
   RegisterMeetingMethods(d, s);
   RegisterConferenceMethods(d, s);
+  RegisterHostMethods(d, s);
+  RegisterRecordingMethods(d, s);
 }
 
 }  // namespace atrium::rpc
