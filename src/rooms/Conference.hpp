@@ -142,7 +142,6 @@ public:
   // Polls RTP statistics and announces linkSlow; conference.stats reads it.
   void StartLinkMonitor(const LinkThresholds& t);
   LinkMonitor* links() const { return links_.get(); }
-  media::RoomPipeline& pipeline() { return *pipeline_; }
   const std::map<std::string, Stream>& streams() const { return streams_; }
   const std::map<std::string, Playback>& plays() const { return plays_; }
 
