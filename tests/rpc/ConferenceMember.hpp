@@ -17,6 +17,7 @@ namespace atrium::test {
 class Member {
 public:
   Member(const DaemonProcess& daemon, const std::string& name) : ws_(daemon.wsUrl()), name_(name) {}
+  Member(const std::string& wsUrl, const std::string& name) : ws_(wsUrl), name_(name) {}
 
   json Login() { return ws_.Call("auth.login", {{"account", "admin"}, {"password", DaemonProcess::kAdminPassword}}); }
   json Join(int64_t roomId, json extra = json::object()) {

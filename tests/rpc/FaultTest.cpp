@@ -152,9 +152,11 @@ TEST_F(FaultTest, PublisherThatStopsSendingMidStream) {
   }));
 }
 
-// A publisher whose offer carries another certificate's fingerprint: ICE connects, the
-// DTLS handshake can never be verified. The server gives up on that participant (its
-// peers hear participantLeft, its own later calls get -32010) and nobody else notices.
+// A publisher whose DTLS handshake never completes: ICE connects, but every DTLS record
+// it would send is dropped. Nobody else notices; the server keeps answering; when the
+// stuck participant goes away its half-made stream goes with it and the room is clean.
+// (atriumd has no timeout of its own for a handshake that never ends: the participant
+// stays until it leaves or its socket closes.)
 TEST_F(FaultTest, DtlsThatNeverCompletes) {
   Member a(*daemon_, "a"), v(*daemon_, "v");
   ASSERT_EQ(ErrorCodeOf(a.Join(room_)), 0);
@@ -164,52 +166,69 @@ TEST_F(FaultTest, DtlsThatNeverCompletes) {
   std::vector<Member*> all = {&a, &v};
   ASSERT_TRUE(Wait(all, [&] { return v.peer(va).framesDecoded() > 10; }));
 
-  WsClient bad(daemon_->wsUrl());
-  json join = bad.Call("conference.join", {{"roomId", room_}, {"displayName", "bad-dtls"}});
+  auto bad = std::make_unique<WsClient>(daemon_->wsUrl());
+  json join = bad->Call("conference.join", {{"roomId", room_}, {"displayName", "no-dtls"}});
   ASSERT_EQ(ErrorCodeOf(join), 0);
   std::string badId = ResultOf(join)["participant"]["id"];
-  WebRtcClient::Options o;
-  WebRtcClient client(o);
+  WebRtcClient client(WebRtcClient::Options{});
   std::string offer = client.CreateOffer();
-  std::string zeros = "00";
-  for (int i = 1; i < 32; ++i) zeros += ":00";
-  std::string forged =
-      std::regex_replace(offer, std::regex("a=fingerprint:sha-256 [0-9A-Fa-f:]+"), "a=fingerprint:sha-256 " + zeros);
-  ASSERT_NE(forged, offer);
-  json pub = bad.Call("media.publish", {{"sdp", forged}});
+  // Silence the client's DTLS: drop what its dtlsenc elements send.
+  int silenced = 0;
+  GstIterator* it = gst_bin_iterate_recurse(GST_BIN(client.webrtcbin()));
+  GValue item = G_VALUE_INIT;
+  while (gst_iterator_next(it, &item) == GST_ITERATOR_OK) {
+    GstElement* e = GST_ELEMENT(g_value_get_object(&item));
+    if (g_strcmp0(G_OBJECT_TYPE_NAME(e), "GstDtlsEnc") == 0) {
+      GstPad* src = gst_element_get_static_pad(e, "src");
+      gst_pad_add_probe(
+          src, GstPadProbeType(GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST),
+          [](GstPad*, GstPadProbeInfo*, gpointer) { return GST_PAD_PROBE_DROP; }, nullptr, nullptr);
+      gst_object_unref(src);
+      ++silenced;
+    }
+    g_value_reset(&item);
+  }
+  g_value_unset(&item);
+  gst_iterator_free(it);
+  ASSERT_GE(silenced, 1);
+  json pub = bad->Call("media.publish", {{"sdp", offer}});
   ASSERT_EQ(ErrorCodeOf(pub), 0) << pub.dump();
   std::string stream = ResultOf(pub)["streamId"];
   client.SetAnswer(ResultOf(pub)["sdp"]);
   for (const auto& [m, c] : client.localCandidates())
-    bad.Notify("media.candidate", {{"id", stream}, {"candidate", c}, {"sdpMLineIndex", m}});
+    bad->Notify("media.candidate", {{"id", stream}, {"candidate", c}, {"sdpMLineIndex", m}});
   client.onLocalCandidate = [&](int m, const std::string& c) {
-    bad.Notify("media.candidate", {{"id", stream}, {"candidate", c}, {"sdpMLineIndex", m}});
+    bad->Notify("media.candidate", {{"id", stream}, {"candidate", c}, {"sdpMLineIndex", m}});
   };
   auto pumpBad = [&] {
-    for (auto& n : bad.TakeNotifications([](const json& j) { return j["method"] == "media.candidate"; }))
+    if (!bad) return;
+    for (auto& n : bad->TakeNotifications([](const json& j) { return j["method"] == "media.candidate"; }))
       client.AddRemoteCandidate(n["params"]["sdpMLineIndex"], n["params"]["candidate"]);
   };
 
-  // The viewer of a decodes all along; the bad participant is let go.
-  bool gone = false;
   uint64_t before = v.peer(va).framesDecoded();
-  Wait(
-      all,
-      [&] {
-        pumpBad();
-        for (auto& n : v.ws().TakeNotifications([](const json& j) { return j["method"] == "participantLeft"; }))
-          gone = gone || n["params"]["participantId"] == badId;
-        return gone;
-      },
-      30000);
-  EXPECT_TRUE(gone) << "the participant whose DTLS failed was not removed";
+  Wait(all, [&] { pumpBad(); return false; }, 8000);
   EXPECT_NE(client.connectionState(), GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTED);
-  EXPECT_GT(v.peer(va).framesDecoded(), before + 30);
+  EXPECT_GT(v.peer(va).framesDecoded(), before + 60);
   EXPECT_LT(v.peer(va).maxFrameGapUs(), 1000000u);
-  EXPECT_EQ(ErrorCodeOf(bad.Call("media.unpublish", {{"streamId", stream}})), -32010);
-  EXPECT_NE(daemon_->stderrText().size(), 0u);
   ExpectServerAnswers();
+
+  // Its stream was answered, so announced; it ends with its participant.
+  bad.reset();
+  bool left = false, unpublished = false;
+  Wait(all, [&] {
+    for (auto& n : v.ws().TakeNotifications([](const json& j) {
+           return j["method"] == "participantLeft" || j["method"] == "streamUnpublished";
+         })) {
+      left = left || n["params"].value("participantId", "") == badId;
+      unpublished = unpublished || n["params"].value("streamId", "") == stream;
+    }
+    return left && unpublished;
+  });
+  EXPECT_TRUE(left);
+  EXPECT_TRUE(unpublished);
   for (const auto& p : RoomParticipants()) EXPECT_NE(p["id"], badId);
+  EXPECT_GT(FramesDuring(all, v, va, 1500), 15u);
 }
 
 // A client that sends media.publish and closes its socket before the answer: the server
@@ -263,9 +282,14 @@ TEST_F(FaultTest, WebSocketClosedInTheMiddleOfPublish) {
   EXPECT_EQ(others.size(), 2u) << others.dump();
 }
 
-// Random datagrams, and RTP, RTCP, STUN and DTLS look-alikes with garbage inside, sent to
-// every UDP port atriumd has open while media flows: the media keeps flowing.
-TEST_F(FaultTest, GarbageSentToTheMediaPorts) {
+// Datagrams of one kind (random bytes, or RTP, RTCP, STUN or DTLS look-alikes with garbage
+// inside) sent to every UDP port atriumd has open while media flows: the media keeps
+// flowing and everyone stays in the room.
+enum class Garbage { Random, Rtp, Rtcp, Stun, Dtls };
+
+class FaultGarbageTest : public FaultTest, public ::testing::WithParamInterface<Garbage> {};
+
+TEST_P(FaultGarbageTest, SentToTheMediaPorts) {
   Member a(*daemon_, "a"), b(*daemon_, "b"), v(*daemon_, "v");
   for (auto* m : {&a, &b, &v}) ASSERT_EQ(ErrorCodeOf(m->Join(room_)), 0);
   std::string sa = a.Publish(), sb = b.Publish();
@@ -278,34 +302,53 @@ TEST_F(FaultTest, GarbageSentToTheMediaPorts) {
   int fd = socket(AF_INET, SOCK_DGRAM, 0);
   ASSERT_GE(fd, 0);
   std::mt19937 rng(42);
-  auto send = [&](int port, const std::string& data) {
-    sockaddr_in to{};
-    to.sin_family = AF_INET;
-    to.sin_port = htons(uint16_t(port));
-    to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    sendto(fd, data.data(), data.size(), 0, reinterpret_cast<sockaddr*>(&to), sizeof to);
-  };
   auto random = [&](size_t n) {
     std::string s(n, '\0');
     for (auto& c : s) c = char(rng());
     return s;
   };
+  auto make = [&](int round) {
+    switch (GetParam()) {
+      case Garbage::Random:
+        return random(1 + rng() % 1400);
+      case Garbage::Rtp: {
+        std::string d = random(200);
+        d[0] = char(0x80);
+        d[1] = char(96 + (round % 2) * 15);  // VP8 and Opus payload types
+        return d;
+      }
+      case Garbage::Rtcp: {
+        std::string d = random(60);
+        d[0] = char(0x81);
+        d[1] = char(200 + round % 6);  // SR, RR, SDES, BYE, APP, RTPFB
+        return d;
+      }
+      case Garbage::Stun: {
+        std::string d = random(40);
+        d[0] = 0x00, d[1] = 0x01;
+        d[4] = 0x21, d[5] = 0x12, d[6] = char(0xA4), d[7] = 0x42;  // magic cookie
+        return d;
+      }
+      case Garbage::Dtls: {
+        std::string d = random(100);
+        d[0] = 22;  // handshake record
+        d[1] = char(0xFE), d[2] = char(0xFD);
+        return d;
+      }
+    }
+    return std::string();
+  };
   uint64_t va0 = v.peer(va).framesDecoded(), vb0 = v.peer(vb).framesDecoded();
   size_t sent = 0;
   for (int round = 0; round < 20; ++round) {
     for (int port : ports) {
-      std::string rtp = random(200), rtcp = random(60), stun = random(40), dtls = random(100);
-      rtp[0] = char(0x80);
-      rtp[1] = char(96 + (round % 2) * 15);  // VP8 and Opus payload types
-      rtcp[0] = char(0x81);
-      rtcp[1] = char(200 + round % 6);  // SR, RR, SDES, BYE, APP, RTPFB
-      stun[0] = 0x00;
-      stun[1] = 0x01;
-      stun[4] = 0x21, stun[5] = 0x12, stun[6] = char(0xA4), stun[7] = 0x42;  // magic cookie
-      dtls[0] = 22;  // handshake record
-      dtls[1] = char(0xFE), dtls[2] = char(0xFD);
-      for (const auto& d : {rtp, rtcp, stun, dtls, random(1 + rng() % 1400), std::string()}) {
-        send(port, d);
+      for (int k = 0; k < 5; ++k) {
+        std::string d = make(round * 5 + k);
+        sockaddr_in to{};
+        to.sin_family = AF_INET;
+        to.sin_port = htons(uint16_t(port));
+        to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        sendto(fd, d.data(), d.size(), 0, reinterpret_cast<sockaddr*>(&to), sizeof to);
         ++sent;
       }
     }
@@ -320,6 +363,15 @@ TEST_F(FaultTest, GarbageSentToTheMediaPorts) {
   ExpectServerAnswers();
   EXPECT_EQ(RoomParticipants().size(), 3u);
 }
+
+std::string GarbageName(const ::testing::TestParamInfo<Garbage>& info) {
+  static const char* const kNames[] = {"Random", "Rtp", "Rtcp", "Stun", "Dtls"};
+  return kNames[int(info.param)];
+}
+
+INSTANTIATE_TEST_SUITE_P(Kinds, FaultGarbageTest,
+                         ::testing::Values(Garbage::Random, Garbage::Rtp, Garbage::Rtcp, Garbage::Stun, Garbage::Dtls),
+                         GarbageName);
 
 // Another process holds the database exclusively when atriumd starts: it says so and
 // exits with a non-zero status instead of serving without a store.
