@@ -27,7 +27,8 @@ GstCaps* CodecCaps(const std::string& kind, const Codec& c, int pt) {
     gst_structure_set(s, "rtcp-fb-nack-pli", G_TYPE_BOOLEAN, TRUE, "rtcp-fb-ccm-fir", G_TYPE_BOOLEAN, TRUE,
                       "rtcp-fb-nack", G_TYPE_BOOLEAN, TRUE, nullptr);
   }
-  if (!c.params.empty()) gst_structure_set(s, "encoding-params", G_TYPE_STRING, c.params.c_str(), nullptr);
+  if (!c.params.empty() && g_utf8_validate(c.params.c_str(), -1, nullptr))
+    gst_structure_set(s, "encoding-params", G_TYPE_STRING, c.params.c_str(), nullptr);
   if (c.name == "H264" && !c.fmtp.empty()) {
     // Keep the offer's profile so that the answer matches what the client can decode.
     gchar** kvs = g_strsplit(c.fmtp.c_str(), ";", -1);
