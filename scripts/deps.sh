@@ -17,6 +17,8 @@ ATRIUM_DEPS=(
   libsodium-dev libjwt-dev glib-networking  # TLS for https:// and wss://
   # tests and benchmarks
   libgtest-dev libgmock-dev wrk curl python3
+  # sanitizer and fuzzing build (build-asan: clang with ASan, UBSan and libFuzzer), valgrind
+  clang-14 libclang-rt-14-dev valgrind
   # browser and interop tests (tests/browser, tests/interop): Debian's Chromium driven by npm
   # playwright-core on the machine's own Node (never Debian's nodejs), an aiortc peer on
   # /usr/bin/python3, and ../shared/tools/netns-run with its packet capture
@@ -49,6 +51,16 @@ atrium_build() {
     meson setup "$ATRIUM_ROOT/build" "$ATRIUM_ROOT" || return
   fi
   ninja -C "$ATRIUM_ROOT/build" -j2
+}
+
+# The sanitizer build: clang-14 with AddressSanitizer + UndefinedBehaviorSanitizer and the
+# libFuzzer targets (tests/fuzz), in build-asan/.
+atrium_build_asan() {
+  if [[ ! -f "$ATRIUM_ROOT/build-asan/build.ninja" ]]; then
+    CC=clang-14 CXX=clang++-14 meson setup "$ATRIUM_ROOT/build-asan" "$ATRIUM_ROOT" \
+      -Db_sanitize=address,undefined -Db_lundef=false -Dfuzzing=true || return
+  fi
+  ninja -C "$ATRIUM_ROOT/build-asan" -j2
 }
 
 if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then

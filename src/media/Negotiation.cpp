@@ -5,6 +5,19 @@
 
 namespace atrium::media {
 
+namespace {
+
+// An fmtp parameter name that can be a caps field: a letter, then letters, digits, '-'
+// or '_' (profile-level-id, packetization-mode, sprop-parameter-sets, ...).
+bool IsFmtpName(const char* name) {
+  if (!g_ascii_isalpha(name[0])) return false;
+  for (const char* p = name; *p; ++p)
+    if (!g_ascii_isalnum(*p) && *p != '-' && *p != '_') return false;
+  return true;
+}
+
+}  // namespace
+
 GstCaps* CodecCaps(const std::string& kind, const Codec& c, int pt) {
   GstCaps* caps = gst_caps_new_simple("application/x-rtp", "media", G_TYPE_STRING, kind.c_str(), "encoding-name",
                                       G_TYPE_STRING, c.name.c_str(), "clock-rate", G_TYPE_INT, c.clockRate, "payload",
@@ -14,13 +27,16 @@ GstCaps* CodecCaps(const std::string& kind, const Codec& c, int pt) {
     gst_structure_set(s, "rtcp-fb-nack-pli", G_TYPE_BOOLEAN, TRUE, "rtcp-fb-ccm-fir", G_TYPE_BOOLEAN, TRUE,
                       "rtcp-fb-nack", G_TYPE_BOOLEAN, TRUE, nullptr);
   }
-  if (!c.params.empty()) gst_structure_set(s, "encoding-params", G_TYPE_STRING, c.params.c_str(), nullptr);
+  if (!c.params.empty() && g_utf8_validate(c.params.c_str(), -1, nullptr))
+    gst_structure_set(s, "encoding-params", G_TYPE_STRING, c.params.c_str(), nullptr);
   if (c.name == "H264" && !c.fmtp.empty()) {
     // Keep the offer's profile so that the answer matches what the client can decode.
     gchar** kvs = g_strsplit(c.fmtp.c_str(), ";", -1);
     for (gchar** kv = kvs; *kv; ++kv) {
       gchar** pair = g_strsplit(g_strstrip(*kv), "=", 2);
-      if (pair[0] && pair[1]) gst_structure_set(s, pair[0], G_TYPE_STRING, pair[1], nullptr);
+      if (pair[0] && pair[1] && IsFmtpName(pair[0]) && !gst_structure_has_field(s, pair[0]) &&
+          g_utf8_validate(pair[1], -1, nullptr))
+        gst_structure_set(s, pair[0], G_TYPE_STRING, pair[1], nullptr);
       g_strfreev(pair);
     }
     g_strfreev(kvs);

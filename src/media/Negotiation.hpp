@@ -20,7 +20,8 @@ std::optional<Codec> PreferredCodec(const OfferMedia& m);
 // application/x-rtp caps for `c` with payload type `pt` (transfer full), with the
 // feedback a video track needs and, for H264, the offer's fmtp parameters (so that the
 // answer keeps the profile the client can decode). Fmtp entries that are not
-// `name=value` with a valid field name are left out.
+// `name=value` with a valid field name, would replace a field already set, or whose
+// value is not UTF-8 are left out.
 GstCaps* CodecCaps(const std::string& kind, const Codec& c, int pt);
 
 // A host candidate again with another address (1:1 NAT), or "" for other candidates.

@@ -56,10 +56,23 @@ Database::Database(const std::string& path) : path_(path) {
     throw AppError(ErrorCode::Internal, "cannot open database " + path + ": " + msg);
   }
   sqlite3_busy_timeout(db_, 5000);
-  execScript(
-      "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"
-      "PRAGMA trusted_schema=OFF;");
-  migrate();
+  try {
+    execScript(
+        "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"
+        "PRAGMA trusted_schema=OFF;");
+    migrate();
+  } catch (const AppError& e) {
+    // Start-up failures name the file, and say what a lock usually means.
+    bool locked = sqlite3_errcode(db_) == SQLITE_BUSY || sqlite3_errcode(db_) == SQLITE_LOCKED;
+    for (auto& [sql, stmt] : cache_) sqlite3_finalize(stmt);
+    cache_.clear();
+    sqlite3_close(db_);
+    db_ = nullptr;
+    throw AppError(ErrorCode::Internal, "cannot open database " + path + ": " + e.what() +
+                                            (locked ? " (another process holds it: is another atriumd using this "
+                                                      "data directory?)"
+                                                    : ""));
+  }
 }
 
 Database::~Database() {
