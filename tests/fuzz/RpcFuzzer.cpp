@@ -33,6 +33,7 @@ struct World {
   std::unique_ptr<auth::TokenService> tokens;
   std::unique_ptr<auth::AppSigner> signer;
   rooms::ConferenceRegistry conferences;
+  rooms::Calls calls;
   rpc::Metrics metrics;
   std::unique_ptr<rpc::Dispatcher> dispatcher;
   std::unique_ptr<rpc::Services> services;
@@ -85,7 +86,7 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
   limits.maxMessageBytes = 64 * 1024;
   w.dispatcher = std::make_unique<rpc::Dispatcher>(limits, w.metrics);
   w.services = std::make_unique<rpc::Services>(
-      rpc::Services{w.config, *w.db, *w.tokens, *w.signer, w.conferences, w.metrics, store::Now(), [] { return size_t(1); }});
+      rpc::Services{w.config, *w.db, *w.tokens, *w.signer, w.conferences, w.calls, w.metrics, store::Now(), [] { return size_t(1); }});
   rpc::RegisterAll(*w.dispatcher, *w.services);
   return 0;
 }
