@@ -36,7 +36,17 @@ std::vector<std::pair<std::string, bool>> DocumentedMethods() {
     if (line.rfind("#### ", 0) == 0) {
       pending = line.substr(5);
     } else if (!pending.empty() && !line.empty()) {
-      out.emplace_back(pending, line.rfind("Public", 0) == 0);
+      // A heading may name several methods ("call.ring, call.agree"); headings that are
+      // not method names (HTTP endpoints, notes) are skipped.
+      bool isPublic = line.rfind("Public", 0) == 0;
+      std::stringstream names(pending);
+      std::string name;
+      while (std::getline(names, name, ',')) {
+        name.erase(0, name.find_first_not_of(' '));
+        if (g_regex_match_simple("^[a-z][A-Za-z]*(\\.[A-Za-z]+)+$", name.c_str(), GRegexCompileFlags(0),
+                                 GRegexMatchFlags(0)))
+          out.emplace_back(name, isPublic);
+      }
       pending.clear();
     }
   }
