@@ -36,6 +36,14 @@ const char* ContentTypeFor(const std::string& path) {
   return "application/octet-stream";
 }
 
+// Whether a handler registered for `prefix` should answer `path`: the prefix itself or
+// something below it, not a sibling that merely starts with the same letters.
+bool OwnsPath(const std::string& prefix, const char* path) {
+  if (!path) return false;
+  size_t n = prefix.size();
+  return strncmp(path, prefix.c_str(), n) == 0 && (path[n] == '\0' || path[n] == '/');
+}
+
 }  // namespace
 
 // A WebSocket connection on /rpc: one session, its rate limiter and its notifications.
@@ -179,8 +187,10 @@ void Server::Reply(SoupServerMessage* msg, const std::string& route, int status,
   soup_server_message_set_status(msg, guint(status), nullptr);
 }
 
-void Server::HandleRpc(SoupServer*, SoupServerMessage* msg, const char*, GHashTable*, gpointer data) {
+void Server::HandleRpc(SoupServer* soup, SoupServerMessage* msg, const char* path, GHashTable* query,
+                       gpointer data) {
   auto* self = static_cast<Server*>(data);
+  if (!OwnsPath("/rpc", path)) return HandleStatic(soup, msg, path, query, self);
   try {
     const char* method = soup_server_message_get_method(msg);
     if (method == SOUP_METHOD_POST) return self->ServeRpcPost(msg);
@@ -288,8 +298,11 @@ void Server::AddEarlyRoute(const std::string& prefix, HttpRoute route) {
   earlyRoutes_.push_back(std::make_unique<Route>(Route{this, prefix, std::move(route)}));
 }
 
-void Server::HandleRoute(SoupServer*, SoupServerMessage* msg, const char* path, GHashTable*, gpointer data) {
+void Server::HandleRoute(SoupServer* soup, SoupServerMessage* msg, const char* path, GHashTable* query,
+                         gpointer data) {
   auto* route = static_cast<Route*>(data);
+  // libsoup matches handlers by string prefix: "/rooms" also catches "/rooms.js".
+  if (!OwnsPath(route->prefix, path)) return HandleStatic(soup, msg, path, query, route->server);
   try {
     route->handler(msg, path ? path : route->prefix);
   } catch (const std::exception& e) {

@@ -162,6 +162,10 @@ TEST(Daemon, HealthMetricsAndWebClient) {
   EXPECT_EQ(http.Request("GET", "/%2e%2e/%2e%2e/etc/passwd").status, 404u);
   EXPECT_EQ(http.Request("POST", "/index.html", "x").status, 405u);
   EXPECT_EQ(http.Request("GET", "/rpc").status, 405u);
+  // Handlers match by prefix in libsoup: siblings of /rpc and /rooms are static files.
+  EXPECT_EQ(http.Request("GET", "/rpcx.js").status, 404u);
+  EXPECT_EQ(http.Request("GET", "/roomsx.js").status, 404u);
+  EXPECT_EQ(http.Request("GET", "/recordingsx").status, 404u);
 }
 
 TEST(Daemon, ServesHttpsAndWssWithAConfiguredCertificate) {
