@@ -14,6 +14,11 @@ const shown = new Set(); // messageIds already in the log
 const time = (unix) => new Date(unix * 1000).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
 
 function fileLink(file) {
+  // Meeting files are for signed-in users: a guest sees the name, not a broken button.
+  if (!session.user) {
+    return el('span', { class: 'file', title: 'Sign in to download meeting files' }, ' 📎 ', file.name,
+      ` (${Math.ceil(file.size / 1024)} kB, sign in to download)`);
+  }
   const progress = el('progress', { max: 100, value: 0, hidden: true, 'aria-label': `Download progress of ${file.name}` });
   return el('span', { class: 'file' }, ' 📎 ',
     el('button', { type: 'button', class: 'link', 'aria-label': `Download ${file.name}`, onclick: async () => {

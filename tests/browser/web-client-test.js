@@ -247,11 +247,15 @@ async function main() {
       checks.pass("bob's private message arrives on alice's page, marked private");
       const bytes = Buffer.from('Atrium meeting notes\n'.repeat(200));
       await alice.setInputFiles('#chat-file', { name: 'notes.txt', mimeType: 'text/plain', buffer: bytes });
-      await bob.waitForSelector('#chat-log button[aria-label="Download notes.txt"]', { timeout: 15000 });
-      const [dl] = await Promise.all([bob.waitForEvent('download', { timeout: 15000 }),
-        bob.click('#chat-log button[aria-label="Download notes.txt"]')]);
+      // Bob is a guest: meeting files need a signed-in user, so his page names the file
+      // without a download button; the signed-in host downloads it from her own chat.
+      await bob.waitForSelector('#chat-log .file:has-text("sign in to download")', { timeout: 15000 });
+      checks.pass("the guest's page names the shared file and says downloads need a sign-in");
+      await alice.waitForSelector('#chat-log button[aria-label="Download notes.txt"]', { timeout: 15000 });
+      const [dl] = await Promise.all([alice.waitForEvent('download', { timeout: 15000 }),
+        alice.click('#chat-log button[aria-label="Download notes.txt"]')]);
       const got = fs.readFileSync(await dl.path());
-      checks.check(got.equals(bytes), 'a file sent in the chat downloads on the other side, unchanged', `${got.length} bytes`);
+      checks.check(got.equals(bytes), 'a file sent in the chat downloads unchanged', `${got.length} bytes`);
     } else {
       log('this server has no chat (chat.send): chat checks skipped');
     }
