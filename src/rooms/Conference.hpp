@@ -188,6 +188,7 @@ private:
   bool allMuted_ = false, allMayUnmute_ = false;
   std::vector<Kicked> kicked_;
   std::string screenStream_;  // the screen share, live or waiting for its answer
+  std::optional<media::LayoutSpec> layoutBeforeShare_;  // MCU: restored when the share ends
   std::unique_ptr<LinkMonitor> links_;
 };
 

@@ -175,6 +175,14 @@ void Conference::OnStreamLive(const Stream& s) {
   if (s.id != screenStream_) return;
   Broadcast("screenShare", {{"participantId", s.participantId}, {"streamId", s.id}, {"active", true}});
   if (onScreenShare) onScreenShare(s.id, true);
+  // An MCU room shows a live share large (presentation) and goes back afterwards.
+  if (mixer_ && mixer_->layout().type != "presentation") {
+    layoutBeforeShare_ = mixer_->layout();
+    media::LayoutSpec presentation;
+    presentation.type = "presentation";
+    mixer_->SetLayout(presentation);
+    Broadcast("layoutChanged", mixer_->layout().ToJson());
+  }
 }
 
 void Conference::OnStreamGone(const Stream& s) {
@@ -183,6 +191,16 @@ void Conference::OnStreamGone(const Stream& s) {
   if (!s.live) return;
   Broadcast("screenShare", {{"participantId", s.participantId}, {"streamId", s.id}, {"active", false}});
   if (onScreenShare) onScreenShare(s.id, false);
+  // Back to the layout from before the share, unless a host chose another meanwhile.
+  if (mixer_ && layoutBeforeShare_ && mixer_->layout().type == "presentation") {
+    media::LayoutSpec before = *layoutBeforeShare_;
+    for (auto it = before.custom.begin(); it != before.custom.end();)  // people who left since
+      it = participants_.count(it->first) ? std::next(it) : before.custom.erase(it);
+    if (before.type == "custom" && before.custom.empty()) before = media::LayoutSpec{};
+    mixer_->SetLayout(before);
+    Broadcast("layoutChanged", mixer_->layout().ToJson());
+  }
+  layoutBeforeShare_.reset();
 }
 
 void Conference::StartLinkMonitor(const LinkThresholds& t) {

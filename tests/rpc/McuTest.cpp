@@ -25,9 +25,9 @@ public:
     if (ErrorCodeOf(r) == 0) id_ = ResultOf(r)["participant"]["id"];
     return r;
   }
-  std::string Publish(WebRtcClient::Options o = {}) {
+  std::string Publish(WebRtcClient::Options o = {}, const char* kind = "camera") {
     o.role = WebRtcClient::Role::Publisher;
-    return Connect(o, "media.publish", {{"kind", "camera"}}, "streamId");
+    return Connect(o, "media.publish", {{"kind", kind}}, "streamId");
   }
   std::string PlayMix() {
     WebRtcClient::Options o;
@@ -226,6 +226,32 @@ TEST_F(McuTest, JoinLeaveAndLayoutChangesKeepTheMixFlowing) {
     return ColourAt(host.received(play), 0.5, 0.5) == "red" && host.peer(play).framesDecoded() > before + 30;
   })) << ColourAt(host.received(play), 0.5, 0.5);
   RecordProperty("max_frame_gap_ms", std::to_string(host.peer(play).maxFrameGapUs() / 1000));
+}
+
+TEST_F(McuTest, AScreenShareSwitchesToPresentationAndBack) {
+  int64_t room = CreateRoom({{"mode", "mcu"}, {"definition", "240p"}});
+  Member host(*daemon_, "host"), guest(*daemon_, "presenter");
+  ASSERT_EQ(ErrorCodeOf(host.Login()), 0);
+  ASSERT_EQ(ErrorCodeOf(host.Join(room)), 0);
+  ASSERT_EQ(ErrorCodeOf(guest.Join(room)), 0);
+  WebRtcClient::Options o;
+  o.pattern = "red";
+  host.Publish(o);
+  std::string play = host.PlayMix();
+  ASSERT_TRUE(Wait({&host, &guest}, [&] { return host.peer(play).framesDecoded() >= 10; }));
+  o.pattern = "blue";
+  o.audio = false;
+  std::string share = guest.Publish(o, "screen");
+  auto changed = host.ws().WaitNotification("layoutChanged", 20000);
+  ASSERT_TRUE(changed);
+  EXPECT_EQ((*changed)["params"]["layout"], "presentation");
+  // The share is the large tile: blue fills most of the picture.
+  EXPECT_TRUE(Wait({&host, &guest}, [&] { return ColourAt(host.received(play), 0.4, 0.5) == "blue"; }))
+      << ColourAt(host.received(play), 0.4, 0.5);
+  ASSERT_EQ(ErrorCodeOf(guest.ws().Call("media.unpublish", {{"streamId", share}})), 0);
+  changed = host.ws().WaitNotification("layoutChanged", 20000);
+  ASSERT_TRUE(changed);
+  EXPECT_EQ((*changed)["params"]["layout"], "grid");
 }
 
 TEST_F(McuTest, AParticipantWithoutVideoHasAPlaceholderTile) {
