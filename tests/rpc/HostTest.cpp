@@ -487,8 +487,27 @@ TEST_F(HostTest, LinkQualityStatsAndASlowUplink) {
   EXPECT_EQ((*slow)["code"], 1001);
   EXPECT_GE((*slow)["loss"].get<double>(), 0.05);
 
-  // conference.stats: the host sees every stream and play, others their own plays.
-  json stats = ResultOf(host->Call("conference.stats"));
+  // conference.stats: the host sees every stream and play, others their own plays. A
+  // bitrate is measured over two polls or more, so a play that connected within the last
+  // poll reads 0 for a moment: ask again until every link has been measured.
+  auto measured = [](const json& link) {
+    for (const auto& t : link["tracks"])
+      if (t["bitrate"].get<int64_t>() == 0) return false;
+    return !link["tracks"].empty();
+  };
+  json stats;
+  gint64 askedAt = 0;
+  Wait(all, [&] {
+    if (g_get_monotonic_time() - askedAt < 250000) return false;
+    askedAt = g_get_monotonic_time();
+    stats = ResultOf(host->Call("conference.stats"));
+    if (stats["plays"].size() != 2 || stats["streams"].size() != 2) return false;
+    for (const auto& l : stats["plays"])
+      if (!measured(l)) return false;
+    for (const auto& l : stats["streams"])
+      if (l["streamId"] == good && !measured(l)) return false;
+    return true;
+  }, 10000);
   EXPECT_EQ(stats["interval"], 1);
   EXPECT_EQ(stats["thresholds"]["lossPercent"], 5);
   std::map<std::string, json> streams;
