@@ -151,7 +151,15 @@ void RegisterRecordingMethods(Dispatcher& d, Services& s) {
     std::string layout = c.params.oneOf("layout", {"composite", "tracks"});
     auto name = c.params.optText("name", 128);
     auto room = views::RoomOr404(s, roomId);
-    views::RequireAdminRoom(s, c.identity(), room);
+    // Room administrators record; so does a token with the `record` grant (a recorder's
+    // token, say) in a room it may enter.
+    const Identity& who = c.identity();
+    if (!views::CanAdminRoom(s, who, room)) {
+      views::RequireEnterRoom(s, who, room);
+      if (!who.grants.record)
+        throw AppError(ErrorCode::Forbidden, "recording needs the room's owner, a host, an administrator or the record grant",
+                       {{"roomId", room.id}, {"grant", "record"}});
+    }
     rooms::RecordingManager::StartRequest req;
     req.roomId = roomId;
     req.format = format;
