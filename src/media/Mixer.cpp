@@ -3,6 +3,7 @@
 #include "core/Error.hpp"
 #include "core/Log.hpp"
 #include "gstatrium.h"
+#include "media/Elements.hpp"
 
 #include <cmath>
 
@@ -18,67 +19,8 @@ constexpr gint64 kSpeakerHoldUs = 1000000;     // the loudest for this long take
 constexpr GstClockTime kStallRepeat = GST_SECOND;  // a stalled camera shows its placeholder after this
 const char* kAudioCaps = "audio/x-raw,format=S16LE,layout=interleaved,rate=48000,channels=1";
 
-// Keeps a mixer input's downstream errors out of the publisher's tee: the input stops,
-// the publisher and its other consumers do not.
-GstFlowReturn MaskedChain(GstPad* pad, GstObject* parent, GstBuffer* buffer) {
-  GstFlowReturn r = gst_proxy_pad_chain_default(pad, parent, buffer);
-  if (r != GST_FLOW_OK && r != GST_FLOW_FLUSHING && r != GST_FLOW_NOT_LINKED)
-    GST_DEBUG_OBJECT(pad, "mixer input refused data [flow:%s]", gst_flow_get_name(r));
-  return GST_FLOW_OK;
-}
-
-GstFlowReturn MaskedChainList(GstPad* pad, GstObject* parent, GstBufferList* list) {
-  gst_proxy_pad_chain_list_default(pad, parent, list);
-  return GST_FLOW_OK;
-}
-
-GstElement* Make(const char* factory) {
-  GstElement* e = gst_element_factory_make(factory, nullptr);
-  if (!e) throw AppError(ErrorCode::Unavailable, std::string("GStreamer element missing: ") + factory);
-  return e;
-}
-
-// A bin of `elements` linked in a row, with ghost pads "sink" (masked, when the first
-// element has a sink pad) and "src".
-GstElement* Chain(const std::string& name, const std::vector<GstElement*>& elements, bool maskSink) {
-  GstElement* bin = gst_bin_new(name.c_str());
-  for (auto* e : elements) gst_bin_add(GST_BIN(bin), e);
-  for (size_t i = 0; i + 1 < elements.size(); ++i)
-    if (!gst_element_link(elements[i], elements[i + 1]))
-      GST_WARNING("cannot link %s to %s", GST_OBJECT_NAME(elements[i]), GST_OBJECT_NAME(elements[i + 1]));
-  if (GstPad* in = gst_element_get_static_pad(elements.front(), "sink")) {
-    GstPad* ghost = gst_ghost_pad_new("sink", in);
-    if (maskSink) {
-      gst_pad_set_chain_function(ghost, MaskedChain);
-      gst_pad_set_chain_list_function(ghost, MaskedChainList);
-    }
-    gst_element_add_pad(bin, ghost);
-    gst_object_unref(in);
-  }
-  if (GstPad* out = gst_element_get_static_pad(elements.back(), "src")) {
-    gst_element_add_pad(bin, gst_ghost_pad_new("src", out));
-    gst_object_unref(out);
-  }
-  return bin;
-}
-
-GstElement* LeakyQueue(guint buffers) {
-  GstElement* q = Make("queue");
-  g_object_set(q, "max-size-buffers", buffers, "max-size-bytes", 0u, "max-size-time", guint64(0), nullptr);
-  gst_util_set_object_arg(G_OBJECT(q), "leaky", "downstream");
-  return q;
-}
-
-GstElement* CapsFilter(const std::string& caps) {
-  GstElement* f = Make("capsfilter");
-  GstCaps* c = gst_caps_from_string(caps.c_str());
-  g_object_set(f, "caps", c, nullptr);
-  gst_caps_unref(c);
-  return f;
-}
-
 GstElement* Label(const std::string& text, bool centred) {
-  GstElement* t = Make("textoverlay");
+  GstElement* t = MakeElement("textoverlay");
   g_object_set(t, "text", text.c_str(), "font-desc", centred ? "Sans Bold 22" : "Sans Bold 18", "shaded-background",
                !centred, "wait-text", FALSE, nullptr);
   gst_util_set_object_arg(G_OBJECT(t), "valignment", centred ? "center" : "bottom");
@@ -89,6 +31,14 @@ GstElement* Label(const std::string& text, bool centred) {
 Codec VideoCodec(const std::string& name) {
   if (name == "H264") return {102, "H264", 90000, "", "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f"};
   return {96, "VP8", 90000, "", ""};
+}
+
+// What the mixer's encoders put on its tees carries running time, as a publisher's
+// tracks do (a recording of the mix relies on it).
+void NormalizeSrc(GstElement* encoderBin) {
+  GstPad* src = gst_element_get_static_pad(encoderBin, "src");
+  NormalizeToRunningTime(src);
+  gst_object_unref(src);
 }
 
 void SetPadRect(GstPad* pad, const Rect& r) {
@@ -136,7 +86,7 @@ struct Mixer::Input {
 };
 
 GstElement* Mixer::Add(const char* factory, const std::string& name) {
-  GstElement* e = Make(factory);
+  GstElement* e = MakeElement(factory);
   if (!name.empty()) gst_object_set_name(GST_OBJECT(e), name.c_str());
   gst_bin_add(GST_BIN(pipeline_), e);
   fixed_.push_back(e);
@@ -151,7 +101,10 @@ Mixer::Mixer(RoomPipeline& room, const McuProfile& profile, const std::string& d
   audioCodec_ = {111, "OPUS", 48000, "2", ""};
 
   // Aggregators added to a running pipeline start now, not at running time 0 (which
-  // would make them produce everything since the room started at once).
+  // would make them produce everything since the room started at once): at their first
+  // input buffer, which the live placeholder and silence sources give at once. (A start
+  // time "set" to now was ignored in about half the runs on 1.22.0, each aggregator then
+  // composing from 0 in a burst; `start-time` stays set for what honours it.)
   GstClockTime now = 0;
   if (GstClock* clock = gst_element_get_clock(pipeline_)) {
     GstClockTime t = gst_clock_get_time(clock), base = gst_element_get_base_time(pipeline_);
@@ -165,7 +118,7 @@ Mixer::Mixer(RoomPipeline& room, const McuProfile& profile, const std::string& d
   gst_bin_add(GST_BIN(pipeline_), compositor_);
   fixed_.push_back(compositor_);
   gst_util_set_object_arg(G_OBJECT(compositor_), "background", "black");
-  gst_util_set_object_arg(G_OBJECT(compositor_), "start-time-selection", "set");
+  gst_util_set_object_arg(G_OBJECT(compositor_), "start-time-selection", "first");
   g_object_set(compositor_, "start-time", guint64(now), nullptr);
   GstElement* vcaps = Add("capsfilter", "mcu_vcaps");
   GstCaps* c = gst_caps_new_simple("video/x-raw", "format", G_TYPE_STRING, "I420", "width", G_TYPE_INT, format_.width,
@@ -183,11 +136,12 @@ Mixer::Mixer(RoomPipeline& room, const McuProfile& profile, const std::string& d
   videoTee_ = Add("tee", "mcu_vtee");
   g_object_set(videoTee_, "allow-not-linked", TRUE, nullptr);
   gst_element_link_many(compositor_, vcaps, vqueue, venc, videoTee_, nullptr);
+  NormalizeSrc(venc);
 
   // Audio: a live silence bed keeps the mixer running with nobody publishing; the
   // full mix goes to viewers who do not publish.
   mixminus_ = Add("atriumaudiomixminus", "mcu_mixminus");
-  gst_util_set_object_arg(G_OBJECT(mixminus_), "start-time-selection", "set");
+  gst_util_set_object_arg(G_OBJECT(mixminus_), "start-time-selection", "first");
   g_object_set(mixminus_, "start-time", guint64(now), "level-interval", guint64(100 * GST_MSECOND), nullptr);
   GstElement* bed = Add("audiotestsrc", "mcu_silence");
   g_object_set(bed, "is-live", TRUE, "samplesperbuffer", 480, nullptr);
@@ -211,6 +165,7 @@ Mixer::Mixer(RoomPipeline& room, const McuProfile& profile, const std::string& d
   audioTee_ = Add("tee", "mcu_atee");
   g_object_set(audioTee_, "allow-not-linked", TRUE, nullptr);
   gst_element_link_many(mixminus_, acaps, aqueue, aenc, audioTee_, nullptr);
+  NormalizeSrc(aenc);
 
   // Downstream first: a live aggregator that starts pushing into an element still in
   // READY gets FLUSHING back and pauses for good.
@@ -261,10 +216,10 @@ void Mixer::NewTile(const std::string& tileId, const std::string& participantId,
   t->screen = screen;
   // A small still frame with the name; compositor scales it to the tile and keeps
   // showing it under the camera, so that a missing or stalled camera shows the name.
-  GstElement* src = Make("videotestsrc");
+  GstElement* src = MakeElement("videotestsrc");
   g_object_set(src, "is-live", TRUE, "foreground-color", 0xff2b2d42u, nullptr);
   gst_util_set_object_arg(G_OBJECT(src), "pattern", "solid-color");
-  t->placeholder = Chain("mcu_placeholder_" + tileId,
+  t->placeholder = ChainBin("mcu_placeholder_" + tileId,
                          {src, CapsFilter("video/x-raw,format=I420,width=320,height=180,framerate=5/1"),
                           Label(name, true)},
                          false);
@@ -342,7 +297,7 @@ Mixer::Slot& Mixer::SlotOf(const std::string& participantId) {
     std::string n = std::to_string(s->index);
     s->sink = gst_element_request_pad_simple(mixminus_, ("sink_" + n).c_str());
     GstElement* enc = profile_.MakeBin(profile_.audio, "mcu_aenc_" + n);
-    GstElement* q = Make("queue");
+    GstElement* q = MakeElement("queue");
     s->encoder = gst_bin_new(("mcu_minus_" + n).c_str());
     gst_bin_add_many(GST_BIN(s->encoder), q, enc, nullptr);
     gst_element_link(q, enc);
@@ -352,11 +307,12 @@ Mixer::Slot& Mixer::SlotOf(const std::string& participantId) {
     GstPad* es = gst_element_get_static_pad(enc, "src");
     gst_element_add_pad(s->encoder, gst_ghost_pad_new("src", es));
     gst_object_unref(es);
-    s->tee = Make("tee");
+    s->tee = MakeElement("tee");
     gst_object_set_name(GST_OBJECT(s->tee), ("mcu_minus_tee_" + n).c_str());
     g_object_set(s->tee, "allow-not-linked", TRUE, nullptr);
     gst_bin_add_many(GST_BIN(pipeline_), s->encoder, s->tee, nullptr);
     gst_element_link(s->encoder, s->tee);
+    NormalizeSrc(s->encoder);
     gst_element_sync_state_with_parent(s->tee);
     gst_element_sync_state_with_parent(s->encoder);
     GstPad* minus = gst_element_get_static_pad(mixminus_, ("src_" + n).c_str());
@@ -406,11 +362,11 @@ void Mixer::AddStream(const std::string& streamId, const std::string& participan
             break;
           }
       bool h264 = codec.name == "H264";
-      GstElement* depay = Make(h264 ? "rtph264depay" : "rtpvp8depay");
+      GstElement* depay = MakeElement(h264 ? "rtph264depay" : "rtpvp8depay");
       if (!h264) g_object_set(depay, "request-keyframe", TRUE, "wait-for-keyframe", TRUE, nullptr);
-      GstElement* dec = Make(h264 ? "avdec_h264" : "vp8dec");
+      GstElement* dec = MakeElement(h264 ? "avdec_h264" : "vp8dec");
       g_object_set(dec, "max-errors", -1, nullptr);
-      in->bin = Chain("mcu_in_" + streamId + "_v", {LeakyQueue(200), depay, dec, Make("videoconvert"), Label(name, false)},
+      in->bin = ChainBin("mcu_in_" + streamId + "_v", {LeakyQueue(200), depay, dec, MakeElement("videoconvert"), Label(name, false)},
                       true);
       in->mixPad = gst_element_request_pad_simple(compositor_, "sink_%u");
       g_object_set(in->mixPad, "zorder", 2u, "max-last-buffer-repeat", guint64(kStallRepeat), nullptr);
@@ -424,10 +380,10 @@ void Mixer::AddStream(const std::string& streamId, const std::string& participan
             RemoveInput(*other);
             break;
           }
-      GstElement* dec = Make("opusdec");
+      GstElement* dec = MakeElement("opusdec");
       g_object_set(dec, "plc", TRUE, nullptr);
-      in->bin = Chain("mcu_in_" + streamId + "_a",
-                      {LeakyQueue(200), Make("rtpopusdepay"), dec, Make("audioconvert"), Make("audioresample"),
+      in->bin = ChainBin("mcu_in_" + streamId + "_a",
+                      {LeakyQueue(200), MakeElement("rtpopusdepay"), dec, MakeElement("audioconvert"), MakeElement("audioresample"),
                        CapsFilter(kAudioCaps)},
                       true);
       in->mixPad = slot.sink;
