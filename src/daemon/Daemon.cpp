@@ -71,6 +71,8 @@ Daemon::Daemon(Config config) : config_(std::move(config)) {
                     [this] { return double(conferences_.RoomCount()); });
   metrics_.AddGauge("atrium_participants", "Participants in live conferences.",
                     [this] { return double(conferences_.ParticipantTotal()); });
+  metrics_.AddGauge("atrium_transcodes", "Transcoding branches (one decode and one encode each) in live conferences.",
+                    [this] { return double(conferences_.TranscodeTotal()); });
   metrics_.AddGauge("atrium_process_resident_memory_bytes", "Resident memory of atriumd.",
                     [] { return double(rpc::ProcessMemory::Read().residentBytes); });
   metrics_.AddGauge("atrium_process_virtual_memory_bytes", "Virtual memory of atriumd.",

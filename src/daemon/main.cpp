@@ -7,6 +7,7 @@
 #include "gstatrium.h"
 #include "media/McuProfile.hpp"
 #include "media/RecordingProfile.hpp"
+#include "media/TranscodeProfile.hpp"
 
 #include <glib-unix.h>
 #include <gst/gst.h>
@@ -65,10 +66,12 @@ int main(int argc, char** argv) {
     if (webRoot) config.webRoot = webRoot;
     if (iceAddresses) config.SetIceAddresses(iceAddresses);
     config.Validate();
-    // Our elements, from this binary rather than the system plugin path; then the MCU
-    // encoder profile, checked now so that a bad edit stops start-up, not a room.
+    // Our elements, from this binary rather than the system plugin path; then the MCU and
+    // transcoding encoder profiles, checked now so that a bad edit stops start-up, not a room.
     gst_atrium_register_static();
     atrium::media::McuProfile::Install(atrium::media::McuProfile::Load(atrium::media::McuProfile::DefaultPath()));
+    atrium::media::TranscodeProfile::Install(
+        atrium::media::TranscodeProfile::Load(atrium::media::TranscodeProfile::DefaultPath()));
     if (checkConfig) {
       atrium::media::LoadRecordingProfiles(atrium::media::DefaultPipelinesDir());
       std::printf("atriumd: configuration OK%s%s\n", config.sourcePath.empty() ? "" : ": ",

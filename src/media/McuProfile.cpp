@@ -59,7 +59,9 @@ const char* MediaTypeOf(const std::string& codec) {
   return nullptr;
 }
 
-void Check(const std::string& path, const char* group, const McuProfile::Branch& b, bool video) {
+}  // namespace
+
+void CheckEncoderBranch(const std::string& path, const char* group, const McuProfile::Branch& b, bool video) {
   auto fail = [&](const std::string& key, const std::string& why) {
     throw std::runtime_error(path + ": [" + group + "] " + key + ": " + why);
   };
@@ -103,8 +105,6 @@ void Check(const std::string& path, const char* group, const McuProfile::Branch&
   if (!why.empty()) fail("payloader", why);
 }
 
-}  // namespace
-
 McuProfile McuProfile::Load(const std::string& path) {
   GKeyFile* kf = g_key_file_new();
   GError* err = nullptr;
@@ -131,17 +131,19 @@ McuProfile McuProfile::Load(const std::string& path) {
   g_key_file_free(kf);
   for (auto* s : {&p.video.codec, &p.audio.codec})
     for (auto& ch : *s) ch = char(g_ascii_toupper(ch));
-  Check(path, "video", p.video, true);
-  Check(path, "audio", p.audio, false);
+  CheckEncoderBranch(path, "video", p.video, true);
+  CheckEncoderBranch(path, "audio", p.audio, false);
   return p;
 }
 
-std::string McuProfile::DefaultPath() {
-  if (const char* env = g_getenv("ATRIUM_MCU_PROFILE"); env && *env) return env;
-  for (std::string p : {std::string(ATRIUM_SYSCONFDIR "/mcu.conf"), std::string(ATRIUM_DATADIR "/pipelines/mcu.conf")})
+std::string ProfilePath(const char* envVar, const std::string& file) {
+  if (const char* env = g_getenv(envVar); env && *env) return env;
+  for (std::string p : {std::string(ATRIUM_SYSCONFDIR "/") + file, std::string(ATRIUM_DATADIR "/pipelines/") + file})
     if (g_file_test(p.c_str(), G_FILE_TEST_EXISTS)) return p;
-  return ATRIUM_SOURCE_ROOT "/pipelines/mcu.conf";
+  return std::string(ATRIUM_SOURCE_ROOT "/pipelines/") + file;
 }
+
+std::string McuProfile::DefaultPath() { return ProfilePath("ATRIUM_MCU_PROFILE", "mcu.conf"); }
 
 const McuProfile& McuProfile::Current() {
   if (!Installed()) Installed() = Load(DefaultPath());
@@ -150,14 +152,16 @@ const McuProfile& McuProfile::Current() {
 
 void McuProfile::Install(McuProfile profile) { Installed() = std::move(profile); }
 
-GstElement* McuProfile::MakeBin(const Branch& b, const std::string& name) const {
+GstElement* McuProfile::MakeBin(const Branch& b, const std::string& name) const { return MakeEncoderBin(b, name); }
+
+GstElement* MakeEncoderBin(const McuProfile::Branch& b, const std::string& name) {
   std::string desc = b.encoder + " ! " + b.payloader;
   GError* err = nullptr;
   GstElement* bin = gst_parse_bin_from_description_full(desc.c_str(), TRUE, nullptr, GST_PARSE_FLAG_FATAL_ERRORS, &err);
   if (!bin) {
     std::string msg = err ? err->message : "cannot parse";
     g_clear_error(&err);
-    throw std::runtime_error("MCU profile: " + msg);
+    throw std::runtime_error("encoder profile: " + msg);
   }
   g_clear_error(&err);
   gst_object_set_name(GST_OBJECT(bin), name.c_str());

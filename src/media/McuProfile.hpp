@@ -31,6 +31,16 @@ struct McuProfile {
   GstElement* MakeBin(const Branch& b, const std::string& name) const;
 };
 
+// Checks one [group] of an encoder profile file: `codec` is VP8/H264 (video) or OPUS, the
+// encoder fragment has exactly one encoder producing it, the payloader one payloader
+// taking it. Throws std::runtime_error naming the file, group and key.
+void CheckEncoderBranch(const std::string& path, const char* group, const McuProfile::Branch& b, bool video);
+// A new bin "encoder ! payloader" with ghost pads sink/src (floating). Throws.
+GstElement* MakeEncoderBin(const McuProfile::Branch& b, const std::string& name);
+// Where a profile file is read from: $envVar, else /etc/atrium/FILE, else the installed
+// pipelines/FILE, else the source tree's.
+std::string ProfilePath(const char* envVar, const std::string& file);
+
 // Output size of the mix for a room's definition (1080p, 720p, 480p, 240p).
 struct MixFormat {
   int width = 1280;

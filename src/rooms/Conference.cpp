@@ -2,6 +2,7 @@
 
 #include "core/Error.hpp"
 #include "core/Log.hpp"
+#include "media/Sdp.hpp"
 #include "rooms/LinkMonitor.hpp"
 
 #include <glib.h>
@@ -18,15 +19,18 @@ Conference::Conference(int64_t roomId, std::string mode, media::IceConfig ice, s
                        const std::string& definition)
     : roomId_(roomId), mode_(std::move(mode)), onEmpty_(std::move(onEmpty)) {
   pipeline_ = std::make_unique<media::RoomPipeline>(std::to_string(roomId), std::move(ice), *this);
-  if (mode_ == "mcu") {
-    mixer_ = std::make_unique<media::Mixer>(*pipeline_, media::McuProfile::Current(), definition, *this);
-    pipeline_->onElementMessage = [this](GstMessage* m) { mixer_->OnElementMessage(m); };
-  }
+  pipeline_->onElementMessage = [this](GstMessage* m) {
+    if (mixer_) mixer_->OnElementMessage(m);
+  };
+  transcoders_ = std::make_unique<media::Transcoders>(*pipeline_, media::TranscodeProfile::Current());
+  definition_ = definition;
+  if (mode_ == "mcu") StartMixer();
   GST_INFO("conference started [room:%" G_GINT64_FORMAT " mode:%s]", roomId_, mode_.c_str());
 }
 
 Conference::~Conference() {
   if (observer_) observer_->OnConferenceEnding(*this);
+  transcoders_.reset();
   mixer_.reset();
   pipeline_.reset();
   GST_INFO("conference ended [room:%" G_GINT64_FORMAT "]", roomId_);
@@ -151,20 +155,74 @@ std::string Conference::Play(const std::string& participantId, const std::string
                              AnswerDone done) {
   Participant& p = Require(participantId);
   auto s = streams_.find(streamId);
-  if (streamId == "mix" && mixer_) return PlayMix(p, sdp, std::move(done));
+  if (streamId == "mix" && mixer_ && mode_ == "mcu") return PlayMix(p, sdp, std::move(done));
   if (s == streams_.end() || !s->second.live)
     throw AppError(ErrorCode::NotFound, "no such stream in this conference", {{"streamId", streamId}});
+  return PlaySource(p, streamId, streamId, sdp, std::move(done));
+}
+
+std::string Conference::PlaySource(Participant& p, const std::string& streamId, const std::string& source,
+                                   const std::string& sdp, AnswerDone done) {
   if (p.plays.size() >= 64) throw AppError(ErrorCode::Conflict, "too many plays by one participant");
+  // The offer's video codecs against the source's: transcode only when the subscriber
+  // takes video but not in the codec the source sends.
+  std::string from = source;
+  media::Codec have;
+  if (pipeline_->TrackTee(source, "video", &have)) {
+    bool receivesVideo = false, takesSource = false;
+    std::string other;
+    for (const auto& m : media::ParseOffer(sdp)) {
+      if (m.kind != "video" || m.rejected || (m.direction != "recvonly" && m.direction != "sendrecv")) continue;
+      receivesVideo = true;
+      takesSource = takesSource || m.Find(have.name).has_value();
+      for (const char* c : {"VP8", "H264"})
+        if (other.empty() && c != have.name && m.Find(c)) other = c;
+    }
+    if (receivesVideo && !takesSource && !other.empty()) {
+      from = transcoders_->Acquire(source, other);
+      GST_INFO("play transcoded [room:%" G_GINT64_FORMAT " participant:%s stream:%s from:%s to:%s]", roomId_,
+               p.id.c_str(), streamId.c_str(), have.name.c_str(), other.c_str());
+    }
+  }
   std::string playId = NewId("p");
-  pipeline_->Play(playId, streamId, sdp, [this, playId, done = std::move(done)](const std::string& answer,
-                                                                                  const std::string& error) {
-    if (!plays_.count(playId)) return done("", "the play was stopped");
-    if (!error.empty()) RemovePlay(playId);
-    done(answer, error);
-  });
-  plays_[playId] = Playback{playId, participantId, streamId};
+  try {
+    pipeline_->Play(playId, from, sdp, [this, playId, done = std::move(done)](const std::string& answer,
+                                                                             const std::string& error) {
+      if (!plays_.count(playId)) return done("", "the play was stopped");
+      if (!error.empty()) RemovePlay(playId);
+      done(answer, error);
+    });
+  } catch (...) {
+    if (from != source) transcoders_->Release(from);
+    throw;
+  }
+  plays_[playId] = Playback{playId, p.id, streamId, from};
   p.plays.insert(playId);
   return playId;
+}
+
+void Conference::StartMixer() {
+  mixer_ = std::make_unique<media::Mixer>(*pipeline_, media::McuProfile::Current(), definition_, *this);
+  for (const auto& [id, p] : participants_) mixer_->AddParticipant(id, p.name);
+  for (const auto& [id, s] : streams_)
+    if (s.live) mixer_->AddStream(id, s.participantId, s.kind);
+}
+
+std::string Conference::AcquireComposite() {
+  if (!mixer_) {
+    StartMixer();
+    GST_INFO("composite started for recording [room:%" G_GINT64_FORMAT "]", roomId_);
+  }
+  compositeUsers_++;
+  return media::Mixer::kFullMixSource;
+}
+
+void Conference::ReleaseComposite() {
+  if (compositeUsers_ > 0) compositeUsers_--;
+  if (compositeUsers_ > 0 || mode_ == "mcu" || !mixer_) return;
+  transcoders_->DropSource(media::Mixer::kFullMixSource);
+  mixer_.reset();
+  GST_INFO("composite stopped [room:%" G_GINT64_FORMAT "]", roomId_);
 }
 
 void Conference::Unpublish(const std::string& participantId, const std::string& streamId) {
@@ -202,6 +260,7 @@ void Conference::RemoveStream(const std::string& streamId, bool announce) {
     }
   }
   if (observer_ && s.live) observer_->OnStreamEnding(*this, streamId);
+  transcoders_->DropSource(streamId);
   if (mixer_) mixer_->RemoveStream(streamId);
   pipeline_->Remove(streamId);
   streams_.erase(it);
@@ -214,6 +273,7 @@ void Conference::RemovePlay(const std::string& playId) {
   auto it = plays_.find(playId);
   if (it == plays_.end()) return;
   pipeline_->Remove(playId);
+  if (media::Transcoders::IsTranscoded(it->second.source)) transcoders_->Release(it->second.source);
   if (auto owner = participants_.find(it->second.participantId); owner != participants_.end())
     owner->second.plays.erase(playId);
   plays_.erase(it);
@@ -251,17 +311,7 @@ void Conference::OnPeerFailed(const std::string& peerId, const std::string& reas
 
 // MCU: the composite with everyone's audio but the player's own.
 std::string Conference::PlayMix(Participant& p, const std::string& sdp, AnswerDone done) {
-  if (p.plays.size() >= 64) throw AppError(ErrorCode::Conflict, "too many plays by one participant");
-  std::string playId = NewId("p");
-  pipeline_->Play(playId, mixer_->SourceFor(p.id), sdp,
-                  [this, playId, done = std::move(done)](const std::string& answer, const std::string& error) {
-                    if (!plays_.count(playId)) return done("", "the play was stopped");
-                    if (!error.empty()) RemovePlay(playId);
-                    done(answer, error);
-                  });
-  plays_[playId] = Playback{playId, p.id, "mix"};
-  p.plays.insert(playId);
-  return playId;
+  return PlaySource(p, "mix", mixer_->SourceFor(p.id), sdp, std::move(done));
 }
 
 void Conference::SetLayout(const json& params) {

@@ -5,6 +5,7 @@
 
 #include "media/Mixer.hpp"
 #include "media/RoomPipeline.hpp"
+#include "media/Transcoders.hpp"
 
 #include <glib.h>
 #include <nlohmann/json.hpp>
@@ -65,6 +66,7 @@ public:
     std::string id;
     std::string participantId;
     std::string streamId;
+    std::string source;  // what the pipeline plays: the stream, the participant's mix, or a transcoded copy
   };
 
   // Told when a stream goes live, just before one goes, and just before the pipeline
@@ -153,6 +155,13 @@ public:
   // MCU: the mix's layout (throws InvalidParams, or Conflict outside MCU rooms).
   void SetLayout(const nlohmann::json& params);
   media::Mixer* mixer() { return mixer_.get(); }
+  // The room as one picture and one sound ("mix": composite video, everyone's audio), for
+  // a composite recording. MCU rooms have it; an SFU room starts a mixer for it on the
+  // first Acquire and stops it after the last Release.
+  std::string AcquireComposite();
+  void ReleaseComposite();
+  media::Transcoders& transcoders() { return *transcoders_; }
+  const media::Transcoders& transcoders() const { return *transcoders_; }
   // media::Mixer::Listener
   void OnMixerLevel(const std::string& participantId, double levelDb) override;
 
@@ -174,6 +183,11 @@ private:
   static void AddStateJson(const Participant& p, nlohmann::json& j);
   nlohmann::json Updated(const Participant& p) const;
   std::string PlayMix(Participant& p, const std::string& sdp, AnswerDone done);
+  // Plays `source` for `p`; a subscriber whose offer cannot take the source's video codec
+  // but takes another gets a transcoded copy (shared with others of that codec).
+  std::string PlaySource(Participant& p, const std::string& streamId, const std::string& source,
+                         const std::string& sdp, AnswerDone done);
+  void StartMixer();
 
   int64_t roomId_;
   std::string mode_;
@@ -182,7 +196,10 @@ private:
   std::map<std::string, Stream> streams_;
   std::map<std::string, Playback> plays_;
   std::unique_ptr<media::RoomPipeline> pipeline_;
-  std::unique_ptr<media::Mixer> mixer_;  // MCU rooms only
+  std::string definition_;
+  std::unique_ptr<media::Mixer> mixer_;  // MCU rooms; SFU rooms while a composite is recorded
+  int compositeUsers_ = 0;
+  std::unique_ptr<media::Transcoders> transcoders_;
   StreamObserver* observer_ = nullptr;
   uint64_t nextId_ = 1;
   bool allMuted_ = false, allMayUnmute_ = false;

@@ -25,6 +25,12 @@ size_t ConferenceRegistry::ParticipantTotal() const {
   return n;
 }
 
+size_t ConferenceRegistry::TranscodeTotal() const {
+  size_t n = 0;
+  for (const auto& [id, c] : conferences_) n += c->transcoders().encodings();
+  return n;
+}
+
 bool ConferenceRegistry::HasUser(int64_t userId) const {
   for (const auto& [id, c] : conferences_)
     for (const auto& p : c->ParticipantsJson())

@@ -31,6 +31,8 @@ public:
   size_t ParticipantCount(int64_t roomId) const;
   size_t RoomCount() const { return conferences_.size(); }
   size_t ParticipantTotal() const;
+  // Decode+encode branches running in all rooms (transcoded copies of a stream's video).
+  size_t TranscodeTotal() const;
   // Whether a signed-in user is a participant of some live conference (busy for calls).
   bool HasUser(int64_t userId) const;
 

@@ -3,6 +3,7 @@
 #include "core/Error.hpp"
 #include "media/Layout.hpp"
 #include "media/McuProfile.hpp"
+#include "media/TranscodeProfile.hpp"
 
 #include <glib/gstdio.h>
 #include <gtest/gtest.h>
@@ -127,6 +128,48 @@ TEST(McuProfile, BrokenProfilesAreRefusedWithTheKeyNamed) {
       ADD_FAILURE() << c.video;
     } catch (const std::runtime_error& e) {
       EXPECT_NE(std::string(e.what()).find(c.mentions), std::string::npos) << e.what();
+    }
+  }
+  g_remove(path.c_str());
+  g_rmdir(dir);
+  g_free(dir);
+}
+
+TEST(TranscodeProfile, TheShippedProfileIsValid) {
+  std::string path = std::string(g_getenv("ATRIUM_SOURCE_ROOT")) + "/pipelines/transcode.conf";
+  TranscodeProfile p = TranscodeProfile::Load(path);
+  ASSERT_EQ(p.video.size(), 2u);
+  for (const char* codec : {"VP8", "H264"}) {
+    ASSERT_TRUE(p.video.count(codec)) << codec;
+    GstElement* bin = MakeEncoderBin(p.video.at(codec), codec);
+    ASSERT_NE(bin, nullptr);
+    gst_object_unref(gst_object_ref_sink(bin));
+  }
+}
+
+TEST(TranscodeProfile, BrokenProfilesAreRefusedWithGroupAndKeyNamed) {
+  gchar* dir = g_dir_make_tmp("atrium-transcode-XXXXXX", nullptr);
+  std::string path = std::string(dir) + "/transcode.conf";
+  const std::string vp8 = "[VP8]\nencoder=vp8enc\npayloader=rtpvp8pay\n";
+  const std::string h264 = "[H264]\nencoder=x264enc\npayloader=rtph264pay\n";
+  struct Case {
+    std::string text, mentions;
+  } cases[] = {
+      {vp8, "[H264] encoder"},
+      {vp8 + "[H264]\nencoder=vp8enc\npayloader=rtph264pay\n", "[H264] encoder"},
+      {vp8 + "[H264]\nencoder=x264enc\npayloader=rtpvp8pay\n", "[H264] payloader"},
+      {"[VP8]\nencoder=vp8enc nosuchproperty=1\npayloader=rtpvp8pay\n" + h264, "[VP8] encoder"},
+      {vp8 + h264 + "[AV1]\nencoder=x\n", "[AV1]"},
+      {vp8 + "bitrate=1\n" + h264, "bitrate"},
+  };
+  for (const auto& c : cases) {
+    std::ofstream(path) << c.text;
+    try {
+      TranscodeProfile::Load(path);
+      ADD_FAILURE() << c.text;
+    } catch (const std::runtime_error& e) {
+      EXPECT_NE(std::string(e.what()).find(c.mentions), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find(path), std::string::npos) << e.what();
     }
   }
   g_remove(path.c_str());

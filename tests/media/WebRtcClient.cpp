@@ -28,10 +28,17 @@ GstElement* Make(const char* factory) {
 
 // What the offer declares for each kind. rtcp-fb nack pli lets the answerer's RTP session
 // accept our keyframe requests (rtpvp8depay request-keyframe) and send its own.
-CapsPtr VideoRtpCaps(int pt) {
-  return CapsPtr(gst_caps_new_simple("application/x-rtp", "media", G_TYPE_STRING, "video", "encoding-name",
-                                     G_TYPE_STRING, "VP8", "payload", G_TYPE_INT, pt, "clock-rate",
-                                     G_TYPE_INT, 90000, "rtcp-fb-nack-pli", G_TYPE_BOOLEAN, TRUE, nullptr));
+// H.264: a receiver declares the profile it decodes; a sender's caps stay open, as the
+// payloader's profile-level-id comes from the encoder's stream.
+CapsPtr VideoRtpCaps(int pt, const std::string& codec, bool receive) {
+  GstCaps* caps = gst_caps_new_simple("application/x-rtp", "media", G_TYPE_STRING, "video", "encoding-name",
+                                      G_TYPE_STRING, codec.c_str(), "payload", G_TYPE_INT, pt, "clock-rate",
+                                      G_TYPE_INT, 90000, "rtcp-fb-nack-pli", G_TYPE_BOOLEAN, TRUE, nullptr);
+  if (codec == "H264") gst_caps_set_simple(caps, "packetization-mode", G_TYPE_STRING, "1", nullptr);
+  if (codec == "H264" && receive)
+    gst_caps_set_simple(caps, "profile-level-id", G_TYPE_STRING, "42e01f", "level-asymmetry-allowed", G_TYPE_STRING,
+                        "1", nullptr);
+  return CapsPtr(caps);
 }
 
 CapsPtr AudioRtpCaps(int pt) {
@@ -177,15 +184,27 @@ struct WebRtcClient::Impl : std::enable_shared_from_this<Impl> {
                                       opt.width, "height", G_TYPE_INT, opt.height, "framerate",
                                       GST_TYPE_FRACTION, opt.fps, 1, nullptr));
       g_object_set(filter, "caps", raw.get(), nullptr);
-      GstElement* enc = Make("vp8enc");
-      g_object_set(enc, "deadline", gint64(1), nullptr);
-      if (opt.keyframeMaxDist > 0) g_object_set(enc, "keyframe-max-dist", opt.keyframeMaxDist, nullptr);
-      GstElement* pay = Make("rtpvp8pay");
+      bool h264 = opt.videoCodec == "H264";
+      GstElement* enc = Make(h264 ? "x264enc" : "vp8enc");
+      if (h264) {
+        gst_util_set_object_arg(G_OBJECT(enc), "tune", "zerolatency");
+        gst_util_set_object_arg(G_OBJECT(enc), "speed-preset", "ultrafast");
+        g_object_set(enc, "key-int-max", guint(opt.keyframeMaxDist > 0 ? opt.keyframeMaxDist : 60), nullptr);
+      } else {
+        g_object_set(enc, "deadline", gint64(1), nullptr);
+        if (opt.keyframeMaxDist > 0) g_object_set(enc, "keyframe-max-dist", opt.keyframeMaxDist, nullptr);
+      }
+      GstElement* profile = Make("capsfilter");
+      CapsPtr encoded(h264 ? gst_caps_from_string("video/x-h264,profile=constrained-baseline")
+                           : gst_caps_new_empty_simple("video/x-vp8"));
+      g_object_set(profile, "caps", encoded.get(), nullptr);
+      GstElement* pay = Make(h264 ? "rtph264pay" : "rtpvp8pay");
       g_object_set(pay, "pt", guint(opt.videoPt), nullptr);
+      if (h264) g_object_set(pay, "config-interval", -1, nullptr);
       GstPad* paySrc = gst_element_get_static_pad(pay, "src");
       gst_pad_add_probe(paySrc, GstPadProbeType(GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST), LossProbe, this, nullptr);
       gst_object_unref(paySrc);
-      AddSendBranch({src, filter, enc, pay}, VideoRtpCaps(opt.videoPt));
+      AddSendBranch({src, filter, enc, profile, pay}, VideoRtpCaps(opt.videoPt, opt.videoCodec, false));
     }
     if (opt.audio) {
       GstElement* src = Make("audiotestsrc");
@@ -207,7 +226,7 @@ struct WebRtcClient::Impl : std::enable_shared_from_this<Impl> {
       if (!trans) throw std::runtime_error("add-transceiver failed");
       gst_object_unref(trans);
     };
-    if (opt.video) add(VideoRtpCaps(opt.videoPt));
+    if (opt.video) add(VideoRtpCaps(opt.videoPt, opt.videoCodec, true));
     if (opt.audio) add(AudioRtpCaps(opt.audioPt));
   }
 };

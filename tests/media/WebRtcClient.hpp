@@ -22,7 +22,10 @@ public:
     Role role = Role::Publisher;
     bool video = true, audio = true;
     int videoPt = 96, audioPt = 111;  // payload types the offer declares (Chromium style; aiortc uses 97/96)
-    // Publisher test source: videotestsrc is-live=true ! vp8enc deadline=1 ! rtpvp8pay;
+    // The one video codec the offer declares: "VP8", or "H264" (constrained baseline,
+    // packetization-mode 1; a publisher encodes it with x264enc).
+    std::string videoCodec = "VP8";
+    // Publisher test source: videotestsrc is-live=true ! vp8enc deadline=1 ! rtpvp8pay (or x264enc);
     // audiotestsrc is-live=true ! opusenc ! rtpopuspay.
     int width = 320, height = 240, fps = 30;
     // Publisher: vp8enc keyframe-max-dist; 0 = encoder default (128 frames). A large value

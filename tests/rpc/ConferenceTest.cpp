@@ -105,6 +105,53 @@ TEST_F(ConferenceTest, InteropPayloadTypesFollowEachSubscribersOffer) {
   }));
 }
 
+// Reads atriumd's atrium_transcodes gauge.
+int Transcodes(const DaemonProcess& daemon) {
+  HttpClient http(daemon.url());
+  std::string body = http.Request("GET", "/metrics").body;
+  auto at = body.find("\natrium_transcodes ");
+  return at == std::string::npos ? -1 : std::atoi(body.c_str() + at + 19);
+}
+
+// A subscriber whose offer has no codec in common with the publisher's video gets a
+// transcoded copy; subscribers of one codec share one decode and encode.
+TEST_F(ConferenceTest, ASubscriberWithoutTheCodecGetsATranscodedStream) {
+  int64_t room = CreateRoom({{"isPublic", true}});
+  Member vp8(*daemon_, "vp8 camera"), h264(*daemon_, "h264 camera"), viewer(*daemon_, "viewer");
+  std::vector<Member*> all = {&vp8, &h264, &viewer};
+  for (auto* m : all) ASSERT_EQ(ErrorCodeOf(m->Join(room)), 0);
+  WebRtcClient::Options h264Only, vp8Only;
+  h264Only.videoCodec = "H264";
+  h264Only.videoPt = 102;
+  std::string fromVp8 = vp8.Publish(), fromH264 = h264.Publish(h264Only);
+  EXPECT_EQ(Transcodes(*daemon_), 0);
+  std::string a = viewer.Play(fromVp8, h264Only), b = h264.Play(fromVp8, h264Only);  // VP8 → H.264, shared
+  std::string plain = viewer.Play(fromVp8, vp8Only);                                 // VP8 as it is
+  std::string c = viewer.Play(fromH264, vp8Only);                                    // H.264 → VP8
+  std::string d = vp8.Play(fromH264, h264Only);                                      // H.264 as it is
+  EXPECT_TRUE(Wait(all, [&] {
+    return viewer.peer(a).framesDecoded() >= 15 && h264.peer(b).framesDecoded() >= 15 &&
+           viewer.peer(plain).framesDecoded() >= 15 && viewer.peer(c).framesDecoded() >= 15 &&
+           vp8.peer(d).framesDecoded() >= 15 && viewer.peer(a).audioBuffersDecoded() >= 15;
+  }, 20000)) << viewer.peer(a).framesDecoded() << " " << h264.peer(b).framesDecoded() << " "
+             << viewer.peer(plain).framesDecoded() << " " << viewer.peer(c).framesDecoded() << " "
+             << vp8.peer(d).framesDecoded();
+  EXPECT_EQ(Transcodes(*daemon_), 2);  // VP8 → H.264 once for two viewers, H.264 → VP8 once
+
+  // The last subscriber of a copy gone, its branch goes; the stream itself plays on.
+  ASSERT_EQ(ErrorCodeOf(viewer.ws().Call("media.stop", {{"playId", a}})), 0);
+  EXPECT_EQ(Transcodes(*daemon_), 2);
+  ASSERT_EQ(ErrorCodeOf(h264.ws().Call("media.stop", {{"playId", b}})), 0);
+  EXPECT_EQ(Transcodes(*daemon_), 1);
+  // The publisher leaving takes its copies and their plays with it.
+  ASSERT_EQ(ErrorCodeOf(h264.ws().Call("media.unpublish", {{"streamId", fromH264}})), 0);
+  EXPECT_EQ(Transcodes(*daemon_), 0);
+  uint64_t before = viewer.peer(plain).framesDecoded();
+  EXPECT_TRUE(Wait(all, [&] { return viewer.peer(plain).framesDecoded() >= before + 15; }));
+  // An offer with neither codec is refused as before.
+  for (auto* m : all) m->ws().Call("conference.leave");
+}
+
 TEST_F(ConferenceTest, LateSubscriberGetsAKeyframeQuickly) {
   int64_t room = CreateRoom({{"isPublic", true}});
   Member pub(*daemon_, "pub"), late(*daemon_, "late");
