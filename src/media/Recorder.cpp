@@ -221,8 +221,8 @@ Recorder::~Recorder() {
 
 int64_t Recorder::durationMs() const { return int64_t(state_->end.load() / GST_MSECOND); }
 
-// queue → depayloader → [keyframe gate] → [decode → encode] → muxer pad. Returns the
-// queue (the track's entry).
+// queue → depayloader → [keyframe gate] → [parser | audio decode → encode] → muxer pad.
+// Returns the queue (the track's entry).
 GstElement* Recorder::BuildTrack(Track& t) {
   GstBin* bin = GST_BIN(bin_);
   GstElement* queue = Make("queue");
@@ -264,13 +264,8 @@ GstElement* Recorder::BuildTrack(Track& t) {
       chain.push_back(setter);
     }
   } else if (video) {
-    chain.push_back(Make(t.codec == "H264" ? "avdec_h264" : "vp8dec"));
-    chain.push_back(Make("videoconvert"));
-    chain.push_back(ParseBin(profile_.videoEncoder));
-    if (want == "H264") {
-      chain.push_back(Make("h264parse"));
-      chain.push_back(Make("h264timestamper"));
-    }
+    // Video in another codec comes transcoded from the room's shared branch (Transcoders).
+    throw AppError(ErrorCode::Internal, "cannot record " + t.codec + " video into " + profile_.format + " without transcoding");
   } else {
     chain.push_back(Make("opusdec"));
     chain.push_back(Make("audioconvert"));

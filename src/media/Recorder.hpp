@@ -1,6 +1,7 @@
 // Records one publisher's tracks into one file (WebM or MP4), as a bin in the room's
 // pipeline fed from the publisher's track tees. Copies VP8/Opus into WebM and H.264 into
-// MP4 as they are; transcodes the rest with the encoders of the recording profile.
+// MP4 as they are, and encodes Opus into the profile's audio codec; video in another codec
+// is the caller's to transcode first (media::Transcoders, shared with the room).
 // Owned by the rooms layer's RecordingManager; every method runs on the control thread.
 #pragma once
 

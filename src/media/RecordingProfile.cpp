@@ -107,15 +107,18 @@ RecordingProfile LoadRecordingProfile(const std::string& path) {
   p.muxer = get("muxer");
   p.videoCodec = get("video-codec");
   p.audioCodec = get("audio-codec");
-  p.videoEncoder = get("video-encoder");
   p.audioEncoder = get("audio-encoder");
   gsize nkeys = 0;
   gchar** keys = g_key_file_get_keys(kf, kGroup, &nkeys, nullptr);
   std::vector<std::string> unknown;
   for (gsize i = 0; i < nkeys; ++i) {
     std::string k = keys[i];
-    if (k != "extension" && k != "muxer" && k != "video-codec" && k != "audio-codec" && k != "video-encoder" &&
-        k != "audio-encoder")
+    if (k == "video-encoder") {
+      GST_WARNING("%s: [recording] video-encoder is no longer used: video is transcoded by the room's shared "
+                  "branch (transcode.conf)", path.c_str());
+      continue;
+    }
+    if (k != "extension" && k != "muxer" && k != "video-codec" && k != "audio-codec" && k != "audio-encoder")
       unknown.push_back(k);
   }
   g_strfreev(keys);
@@ -135,8 +138,6 @@ RecordingProfile LoadRecordingProfile(const std::string& path) {
     Fail(path, "muxer", "'" + p.muxer + "' is not one muxer element with video_%u and audio_%u pads");
   }
   try {
-    CheckEncoder(path, "video-encoder", p.videoEncoder, "video/x-raw, format=(string)I420", p.videoCodec, mux,
-                 "video_%u");
     CheckEncoder(path, "audio-encoder", p.audioEncoder, "audio/x-raw", p.audioCodec, mux, "audio_%u");
   } catch (...) {
     gst_object_unref(mux);

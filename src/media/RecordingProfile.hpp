@@ -21,7 +21,6 @@ struct RecordingProfile {
   std::string muxer;         // one element with video_%u and audio_%u request pads
   std::string videoCodec;    // what the muxer is fed: VP8 or H264
   std::string audioCodec;    // OPUS or AAC
-  std::string videoEncoder;  // raw video in, videoCodec out (a gst-launch description)
   std::string audioEncoder;  // raw audio in, audioCodec out
   std::string sourcePath;
 };

@@ -80,9 +80,6 @@ int64_t RecordingManager::Start(const StartRequest& req) {
   if (!conf)
     throw AppError(ErrorCode::Conflict, "the room is not live: recording needs a running conference",
                    {{"roomId", req.roomId}});
-  if (req.layout == "composite")
-    throw AppError(ErrorCode::Unavailable, "layout 'composite' is not available on this server yet",
-                   {{"layout", req.layout}});
   auto profile = profiles_.find(req.format);
   if (profile == profiles_.end()) throw InvalidParams("invalid parameter 'format': no profile for it");
   int inRoom = 0;
@@ -115,15 +112,17 @@ int64_t RecordingManager::Start(const StartRequest& req) {
   rec.meetingId = conf->meetingId;
   rec.startedAt = row.startedAt;
   try {
-    for (const auto* s : conf->LiveStreams()) AddFile(rec, *conf, s->id);
+    if (req.layout == "composite")
+      AddComposite(rec, *conf);
+    else
+      for (const auto* s : conf->LiveStreams()) AddFile(rec, *conf, s->id);
   } catch (const std::exception& e) {
     GST_ERROR("recording could not start [recording:%" G_GINT64_FORMAT " room:%" G_GINT64_FORMAT " reason:%s]", id,
               req.roomId, e.what());
     rec.failed = true;
     rec.error = e.what();
     rec.stopping = true;
-    for (auto& [fid, f] : rec.files)
-      if (f.recorder) f.recorder->Stop();
+    StopAll(rec);
     Notify(req.roomId, "recordingFailed", {{"recordingId", id}, {"roomId", req.roomId}, {"reason", rec.error}});
     ScheduleComplete(id);
     if (const auto* app = dynamic_cast<const AppError*>(&e)) throw AppError(app->code(), app->what(), app->data());
@@ -158,17 +157,66 @@ void RecordingManager::AddFile(Live& rec, Conference& conf, const std::string& s
   File& f = rec.files[fileId];
   f.id = fileId;
   f.streamId = streamId;
-  int64_t recId = rec.id;
-  f.recorder = std::make_unique<media::Recorder>(
-      conf.pipeline(), "rec_" + std::to_string(fileId), PathOf(row), profile,
-      [this, recId, fileId](bool ok, const std::string& error) { OnFileDone(recId, fileId, ok, error); });
+  f.source = streamId;
   try {
-    f.recorder->Start(streamId);
+    StartFile(rec, conf, f, PathOf(row));
   } catch (const std::exception& e) {
-    f.done = true;
     store::Recordings(db_).Finish(fileId, "failed", 0, 0, store::Now(), e.what());
     throw;
   }
+}
+
+void RecordingManager::AddComposite(Live& rec, Conference& conf) {
+  const auto& profile = profiles_.at(rec.format);
+  std::string fileName = std::to_string(rec.id) + "." + profile.extension;
+  store::Recordings(db_).SetFileName(rec.id, fileName);
+  File& f = rec.files[rec.id];
+  f.id = rec.id;
+  f.streamId = media::Mixer::kFullMixSource;
+  f.source = conf.AcquireComposite();
+  f.composite = true;
+  store::Recording row;
+  row.fileName = fileName;
+  StartFile(rec, conf, f, PathOf(row));
+}
+
+// The recorder copies what it is given: video in another codec than the container's
+// comes from the room's shared transcoding branch for that codec.
+void RecordingManager::StartFile(Live& rec, Conference& conf, File& f, const std::string& path) {
+  const auto& profile = profiles_.at(rec.format);
+  int64_t recId = rec.id, fileId = f.id;
+  try {
+    media::Codec video;
+    if (conf.pipeline().TrackTee(f.source, "video", &video) && video.name != profile.videoCodec)
+      f.source = conf.transcoders().Acquire(f.source, profile.videoCodec);
+    f.recorder = std::make_unique<media::Recorder>(
+        conf.pipeline(), "rec_" + std::to_string(fileId), path, profile,
+        [this, recId, fileId](bool ok, const std::string& error) { OnFileDone(recId, fileId, ok, error); });
+    f.recorder->Start(f.source);
+  } catch (...) {
+    f.done = true;
+    ReleaseSources(rec, f);
+    throw;
+  }
+}
+
+void RecordingManager::StopFile(Live& rec, File& f) {
+  if (f.recorder && !f.done && !f.recorder->stopped()) f.recorder->Stop();
+  ReleaseSources(rec, f);
+}
+
+void RecordingManager::StopAll(Live& rec) {
+  for (auto& [fid, f] : rec.files)
+    if (!f.done) StopFile(rec, f);
+}
+
+void RecordingManager::ReleaseSources(Live& rec, File& f) {
+  if (f.released) return;
+  f.released = true;
+  Conference* conf = conferences_.Find(rec.roomId);
+  if (!conf) return;
+  if (media::Transcoders::IsTranscoded(f.source)) conf->transcoders().Release(f.source);
+  if (f.composite) conf->ReleaseComposite();
 }
 
 void RecordingManager::Stop(int64_t recordingId) {
@@ -177,8 +225,7 @@ void RecordingManager::Stop(int64_t recordingId) {
     throw AppError(ErrorCode::NotFound, "no such recording running", {{"recordingId", recordingId}});
   it->second.stopping = true;
   GST_INFO("recording stopping [recording:%" G_GINT64_FORMAT "]", recordingId);
-  for (auto& [fid, f] : it->second.files)
-    if (f.recorder && !f.done) f.recorder->Stop();
+  StopAll(it->second);
   ScheduleComplete(recordingId);
 }
 
@@ -193,7 +240,12 @@ void RecordingManager::OnFileDone(int64_t recordingId, int64_t fileId, bool ok, 
   f.ok = ok;
   std::string path = f.recorder ? f.recorder->path() : std::string();
   int64_t duration = f.recorder ? f.recorder->durationMs() : 0;
-  store::Recordings(db_).Finish(fileId, ok ? "finished" : "failed", FileSize(path), duration, store::Now(), error);
+  f.sizeBytes = FileSize(path);
+  f.durationMs = duration;
+  ReleaseSources(rec, f);
+  // A composite's file is the recording's own row, closed by MaybeComplete.
+  if (!f.composite)
+    store::Recordings(db_).Finish(fileId, ok ? "finished" : "failed", f.sizeBytes, duration, store::Now(), error);
   if (!ok) {
     GST_ERROR("recording file failed [recording:%" G_GINT64_FORMAT " file:%s reason:%s]", recordingId, path.c_str(),
               error.c_str());
@@ -205,8 +257,7 @@ void RecordingManager::OnFileDone(int64_t recordingId, int64_t fileId, bool ok, 
     rec.error = error;
     rec.stopping = true;
     Notify(rec.roomId, "recordingFailed", {{"recordingId", recordingId}, {"roomId", rec.roomId}, {"reason", error}});
-    for (auto& [id, other] : rec.files)
-      if (other.recorder && !other.done) other.recorder->Stop();
+    StopAll(rec);
   }
   ScheduleComplete(recordingId);
 }
@@ -246,6 +297,12 @@ void RecordingManager::MaybeComplete(int64_t recordingId) {
     duration = std::max(duration, child.durationMs);
     anyOk = anyOk || child.status == "finished";
   }
+  for (const auto& [fid, f] : rec.files)
+    if (f.composite) {
+      size = f.sizeBytes;
+      duration = f.durationMs;
+      anyOk = f.ok;
+    }
   std::string status = rec.failed || !anyOk ? "failed" : "finished";
   std::string error = rec.error;
   if (!anyOk && error.empty()) error = rec.files.empty() ? "no stream was published while recording" : "no file was written";
@@ -270,8 +327,7 @@ void RecordingManager::OnStreamLive(Conference& c, const Conference::Stream& s) 
       rec.error = e.what();
       rec.stopping = true;
       Notify(rec.roomId, "recordingFailed", {{"recordingId", id}, {"roomId", rec.roomId}, {"reason", rec.error}});
-      for (auto& [fid, f] : rec.files)
-        if (f.recorder && !f.done) f.recorder->Stop();
+      StopAll(rec);
       ScheduleComplete(id);
     }
   }
@@ -281,7 +337,7 @@ void RecordingManager::OnStreamEnding(Conference& c, const std::string& streamId
   for (auto& [id, rec] : live_) {
     if (rec.roomId != c.roomId()) continue;
     for (auto& [fid, f] : rec.files)
-      if (f.streamId == streamId && f.recorder && !f.done) f.recorder->Stop();
+      if (f.streamId == streamId && !f.done) StopFile(rec, f);
   }
 }
 
@@ -291,8 +347,10 @@ void RecordingManager::OnConferenceEnding(Conference& c) {
   for (auto& [id, rec] : live_) {
     if (rec.roomId != c.roomId()) continue;
     rec.stopping = true;
-    for (auto& [fid, f] : rec.files)
+    for (auto& [fid, f] : rec.files) {
+      f.released = true;  // the conference takes its sources down itself
       if (f.recorder && !f.done) f.recorder->StopAndWait(kEndWaitMs);
+    }
     ScheduleComplete(id);
   }
   ending_ = false;

@@ -57,11 +57,15 @@ public:
 
 private:
   struct File {
-    int64_t id = 0;  // its row
+    int64_t id = 0;  // its row (a composite's file is the recording's own row)
     std::string streamId;
+    std::string source;      // what the recorder taps: the stream, "mix", or a transcoded copy
+    bool composite = false;  // holds the conference's composite
+    bool released = false;   // source and composite handed back
     std::unique_ptr<media::Recorder> recorder;
     bool done = false;
     bool ok = false;
+    int64_t sizeBytes = 0, durationMs = 0;  // composite: kept for the recording's row
   };
   struct Live {
     int64_t id = 0;
@@ -78,6 +82,14 @@ private:
   };
 
   void AddFile(Live& rec, Conference& conf, const std::string& streamId);
+  // Layout composite: the one file, written to the recording's own row.
+  void AddComposite(Live& rec, Conference& conf);
+  // Ends a file and hands its sources back to the conference (if it is still there).
+  void StopFile(Live& rec, File& f);
+  void ReleaseSources(Live& rec, File& f);
+  // Stops every file of `rec` that is still being written.
+  void StopAll(Live& rec);
+  void StartFile(Live& rec, Conference& conf, File& f, const std::string& path);
   void OnFileDone(int64_t recordingId, int64_t fileId, bool ok, const std::string& error);
   // Ends the parent row and tells the room, once every file is written.
   void MaybeComplete(int64_t recordingId);

@@ -55,7 +55,14 @@ TempDir::TempDir() {
   g_free(p);
 }
 
-TempDir::~TempDir() { RemoveTree(path_); }
+// ATRIUM_TEST_KEEP=1 keeps the directory (database, recordings, logs) for a look afterwards.
+TempDir::~TempDir() {
+  if (g_strcmp0(g_getenv("ATRIUM_TEST_KEEP"), "1") == 0) {
+    g_printerr("kept %s\n", path_.c_str());
+    return;
+  }
+  RemoveTree(path_);
+}
 
 bool RunUntil(const std::function<bool()>& done, int timeoutMs) {
   gint64 deadline = g_get_monotonic_time() + gint64(timeoutMs) * 1000;

@@ -76,6 +76,7 @@ struct Discovered {
   std::string error;
   double durationS = 0;
   std::vector<std::string> video, audio;  // caps names per stream
+  int width = 0, height = 0;              // of the first video stream
 };
 
 Discovered Discover(const std::string& path) {
@@ -96,7 +97,13 @@ Discovered Discover(const std::string& path) {
       GstCaps* caps = gst_discoverer_stream_info_get_caps(si);
       std::string name = caps ? gst_structure_get_name(gst_caps_get_structure(caps, 0)) : "";
       if (caps) gst_caps_unref(caps);
-      if (GST_IS_DISCOVERER_VIDEO_INFO(si)) out.video.push_back(name);
+      if (GST_IS_DISCOVERER_VIDEO_INFO(si)) {
+        if (out.video.empty()) {
+          out.width = int(gst_discoverer_video_info_get_width(GST_DISCOVERER_VIDEO_INFO(si)));
+          out.height = int(gst_discoverer_video_info_get_height(GST_DISCOVERER_VIDEO_INFO(si)));
+        }
+        out.video.push_back(name);
+      }
       if (GST_IS_DISCOVERER_AUDIO_INFO(si)) out.audio.push_back(name);
     }
     gst_discoverer_stream_info_list_free(streams);
@@ -193,8 +200,70 @@ protected:
     HttpClient http(daemon_->url());
     return http.Call(method, params, token);
   }
-  static int64_t CreateRoom() {
-    return ResultOf(Call("room.create", {{"name", "Weekly sync"}, {"isPublic", true}}))["roomId"];
+  static int64_t CreateRoom(json extra = json::object()) {
+    extra["name"] = "Weekly sync";
+    extra["isPublic"] = true;
+    return ResultOf(Call("room.create", extra))["roomId"];
+  }
+  static int Transcodes() {
+    HttpClient http(daemon_->url());
+    std::string body = http.Request("GET", "/metrics").body;
+    auto at = body.find("\natrium_transcodes ");
+    return at == std::string::npos ? -1 : std::atoi(body.c_str() + at + 19);
+  }
+  // Records `room` (a, b publishing) as a composite in each format at once for `ms`, and
+  // checks each file as a user would: one picture of the room's size and one sound, the
+  // expected codecs, the right duration, decodable to the end.
+  static void RecordComposite(int64_t room, Member& a, Member& b, std::vector<std::string> formats, int ms,
+                              int width, int height) {
+    std::vector<std::pair<std::string, int64_t>> ids;
+    gint64 t0 = g_get_monotonic_time();
+    for (const auto& f : formats) {
+      json r = Call("recording.start", {{"roomId", room}, {"format", f}, {"layout", "composite"}});
+      ASSERT_EQ(ErrorCodeOf(r), 0) << r.dump();
+      ids.emplace_back(f, ResultOf(r)["recordingId"].get<int64_t>());
+    }
+    Run(a, b, ms);
+    for (const auto& [f, id] : ids) ASSERT_EQ(ErrorCodeOf(Call("recording.stop", {{"recordingId", id}})), 0);
+    double seconds = double(g_get_monotonic_time() - t0) / 1e6;
+    size_t stopped = 0;
+    ASSERT_TRUE(RunUntil(
+        [&] {
+          a.Pump();
+          b.Pump();
+          stopped += a.ws().TakeNotifications([](const json& j) { return j["method"] == "recordingStopped"; }).size();
+          return stopped == ids.size();
+        },
+        30000));
+    for (const auto& [format, id] : ids) {
+      SCOPED_TRACE(format);
+      const json rec = ResultOf(Call("recording.get", {{"recordingId", id}}))["recording"];
+      EXPECT_EQ(rec["status"], "finished") << rec.dump();
+      EXPECT_EQ(rec["layout"], "composite");
+      EXPECT_FALSE(rec.contains("files")) << rec.dump();  // one file: the recording's own
+      EXPECT_EQ(rec["downloadPath"], "/recordings/" + std::to_string(id) + "/file");
+      std::string path = PathOf(rec);
+      Discovered d = Discover(path);
+      ASSERT_TRUE(d.ok) << path << ": " << d.error;
+      ASSERT_EQ(d.video.size(), 1u);
+      ASSERT_EQ(d.audio.size(), 1u);
+      EXPECT_EQ(d.video[0], format == "webm" ? "video/x-vp8" : "video/x-h264");
+      EXPECT_EQ(d.audio[0], format == "webm" ? "audio/x-opus" : "audio/mpeg");
+      EXPECT_EQ(d.width, width);
+      EXPECT_EQ(d.height, height);
+      EXPECT_LE(d.durationS, seconds + 0.5) << path;
+      EXPECT_GE(d.durationS, seconds - 1.0) << path;
+      EXPECT_NEAR(double(rec["durationMs"].get<int64_t>()) / 1000, d.durationS, 0.5);
+      Decoded dec;
+      DecodeAll(path, dec);
+      EXPECT_TRUE(dec.eos) << path << ": " << dec.error;
+      EXPECT_GT(dec.videoFrames.load(), uint64_t(d.durationS * 10)) << path;  // 15 fps at 240p
+      EXPECT_GT(double(dec.lastAudioPts.load()) / GST_SECOND, d.durationS - 1.0) << path;
+      HttpClient http(daemon_->url());
+      auto got = http.Request("GET", rec["downloadPath"], "", {{"Authorization", "Bearer " + token_}});
+      EXPECT_EQ(got.status, 200u);
+      EXPECT_EQ(got.body.size(), size_t(rec["sizeBytes"].get<int64_t>()));
+    }
   }
   static std::string PathOf(const json& file) { return dir_->path() + "/recordings/" + std::to_string(file["recordingId"].get<int64_t>()) + "." + file["format"].get<std::string>(); }
 
@@ -317,6 +386,50 @@ TEST_F(RecordingTest, TracksOfATwoParticipantRoomInWebmAndMp4) {
   ASSERT_EQ(ResultOf(named)["totalCount"], 1);
   EXPECT_EQ(ResultOf(named)["recordList"][0]["recordingId"], webmId);
   EXPECT_EQ(ResultOf(named)["totalPage"], 1);
+}
+
+// Layout composite in an SFU room: a mixer runs for the recording only (and the MP4's
+// H.264 comes from the room's transcoding branch), both gone when the recordings end.
+TEST_F(RecordingTest, CompositeOfAnSfuRoomInWebmAndMp4) {
+  int64_t room = CreateRoom({{"definition", "240p"}});
+  Member a(*daemon_, "alice"), b(*daemon_, "bob");
+  StartRoom(room, a, b);
+  Run(a, b, 500);
+  RecordComposite(room, a, b, {"webm", "mp4"}, 4000, 426, 240);
+  EXPECT_EQ(Transcodes(), 0);
+  // The room forwards as before, and records again.
+  RecordComposite(room, a, b, {"webm"}, 2000, 426, 240);
+}
+
+// In an MCU room the composite is the mix the participants already see.
+TEST_F(RecordingTest, CompositeOfAnMcuRoom) {
+  int64_t room = CreateRoom({{"definition", "240p"}, {"mode", "mcu"}});
+  Member a(*daemon_, "alice"), b(*daemon_, "bob");
+  StartRoom(room, a, b);
+  Run(a, b, 500);
+  RecordComposite(room, a, b, {"webm"}, 3000, 426, 240);
+}
+
+// A token with the record grant (a recorder's) starts recordings in a room it may enter
+// without administering it; without the grant it may not.
+TEST_F(RecordingTest, TheRecordGrantLetsARecorderStart) {
+  int64_t room = CreateRoom();
+  Member a(*daemon_, "alice"), b(*daemon_, "bob");
+  StartRoom(room, a, b);
+  auto tokenWith = [&](json grants) {
+    return ResultOf(Call("auth.issueToken", {{"grants", grants}, {"ttl", 600}}))["token"].get<std::string>();
+  };
+  std::string recorder = tokenWith({{"rooms", {room}}, {"record", true}});
+  std::string visitor = tokenWith({{"rooms", {room}}});
+  std::string elsewhere = tokenWith({{"rooms", json::array({room + 1000})}, {"record", true}});
+  json params = {{"roomId", room}, {"format", "webm"}, {"layout", "tracks"}};
+  EXPECT_EQ(ErrorCodeOf(Call("recording.start", params, visitor)), int(ErrorCode::Forbidden));
+  EXPECT_EQ(ErrorCodeOf(Call("recording.start", params, elsewhere)), int(ErrorCode::Forbidden));
+  json r = Call("recording.start", params, recorder);
+  ASSERT_EQ(ErrorCodeOf(r), 0) << r.dump();
+  Run(a, b, 1000);
+  EXPECT_EQ(ErrorCodeOf(Call("recording.stop", {{"recordingId", ResultOf(r)["recordingId"]}}, recorder)), 0);
+  ASSERT_TRUE(a.ws().WaitNotification("recordingStopped", 20000));
 }
 
 TEST_F(RecordingTest, DownloadWithRangesAndAccessRules) {
