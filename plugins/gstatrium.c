@@ -5,6 +5,7 @@
 
 #include "gstatrium.h"
 #include "gstatriumaudiomixminus.h"
+#include "gstatriumfacedetect.h"
 
 #define ATRIUM_PLUGIN_VERSION "0.1.0"
 #define ATRIUM_PLUGIN_LICENSE "LGPL"
@@ -14,7 +15,13 @@
 static gboolean
 plugin_init (GstPlugin * plugin)
 {
-  return GST_ELEMENT_REGISTER (atriumaudiomixminus, plugin);
+  gboolean ok = TRUE;
+
+  ok &= GST_ELEMENT_REGISTER (atriumaudiomixminus, plugin);
+  /* atriumfacedetect loads its cascade when it starts, not here: the
+   * plugin loads without opencv-data. */
+  ok &= GST_ELEMENT_REGISTER (atriumfacedetect, plugin);
+  return ok;
 }
 
 #ifdef GST_ATRIUM_STATIC
