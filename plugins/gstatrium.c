@@ -6,6 +6,7 @@
 #include "gstatrium.h"
 #include "gstatriumaudiomixminus.h"
 #include "gstatriumfacedetect.h"
+#include "gstatriummotiondetect.h"
 
 #define ATRIUM_PLUGIN_VERSION "0.1.0"
 #define ATRIUM_PLUGIN_LICENSE "LGPL"
@@ -18,9 +19,10 @@ plugin_init (GstPlugin * plugin)
   gboolean ok = TRUE;
 
   ok &= GST_ELEMENT_REGISTER (atriumaudiomixminus, plugin);
-  /* atriumfacedetect loads its cascade when it starts, not here: the
-   * plugin loads without opencv-data. */
+  /* The OpenCV elements load their data files when they start, not here:
+   * the plugin loads without opencv-data. */
   ok &= GST_ELEMENT_REGISTER (atriumfacedetect, plugin);
+  ok &= GST_ELEMENT_REGISTER (atriummotiondetect, plugin);
   return ok;
 }
 

@@ -1,5 +1,5 @@
-// atriumfacedetect driven through GstHarness with 640x360 BGRx frames at 30 fps: what
-// it does to the pixels and which messages it posts when.
+// atriumfacedetect and atriummotiondetect driven through GstHarness with 640x360 BGRx
+// frames at 30 fps: what each does to the pixels and which messages it posts when.
 // The face is a real photo from Debian's opencv-doc (scripts/deps.sh installs it).
 #include "gstatrium.h"
 
@@ -372,6 +372,145 @@ TEST_F(FaceDetect, AFileThatIsNoCascadeIsAnErrorOnStart) {
   g_clear_error(&err);
   gst_message_unref(m);
   EXPECT_EQ(gst_element_set_state(element_, GST_STATE_NULL), GST_STATE_CHANGE_SUCCESS);
+}
+
+// ---- atriummotiondetect ----
+
+class MotionDetect : public FilterTest {
+protected:
+  void SetUp() override {
+    FilterTest::SetUp();
+    ASSERT_NE(Make("atriummotiondetect"), nullptr);
+  }
+
+  // A dark frame with camera-like noise, and a white 60x60 square at x when x >= 0.
+  cv::Mat Scene(int x) {
+    cv::Mat frame = Flat(40), noise(kHeight, kWidth, CV_8UC4);
+    cv::randn(noise, cv::Scalar::all(0), cv::Scalar::all(3));
+    frame += noise;  // only the positive half, which is noise enough
+    if (x >= 0) cv::rectangle(frame, cv::Rect(x, 150, 60, 60), cv::Scalar(255, 255, 255, 255), cv::FILLED);
+    return frame;
+  }
+
+  // Pushes n frames of the scene from frame `first`, the square moving `step` px a frame
+  // from x0 (step 0: still; x0 < 0: no square). Returns the next frame's number.
+  int Push(int first, int n, int x0, int step) {
+    for (int i = 0; i < n; ++i) PushPull(Scene(x0 < 0 ? -1 : x0 + i * step), Pts(first + i));
+    return first + n;
+  }
+
+  static bool Active(const Structure& s) {
+    gboolean active = FALSE;
+    EXPECT_TRUE(gst_structure_get_boolean(s.get(), "active", &active));
+    return active;
+  }
+  static double Area(const Structure& s) {
+    double area = -1;
+    EXPECT_TRUE(gst_structure_get_double(s.get(), "area", &area));
+    return area;
+  }
+  static GstClockTime RunningTime(const Structure& s) {
+    guint64 rt = GST_CLOCK_TIME_NONE;
+    EXPECT_TRUE(gst_structure_get_uint64(s.get(), "running-time", &rt));
+    return rt;
+  }
+};
+
+TEST_F(MotionDetect, StaticFramesPostNothing) {
+  Start();
+  // Three seconds of a still square in camera noise, from the first frame on.
+  Push(0, 90, 100, 0);
+  EXPECT_TRUE(Messages("atrium-motion").empty());
+}
+
+TEST_F(MotionDetect, AMovingSquareStartsMotionAndStillnessEndsItAfterHold) {
+  Start();
+  int n = Push(0, 30, -1, 0);
+  EXPECT_TRUE(Messages("atrium-motion").empty());
+
+  // One second of a square crossing the frame: one message, when motion starts.
+  n = Push(n, 30, 20, 12);
+  GstClockTime last_moving = Pts(n - 1);
+  auto msgs = Messages("atrium-motion");
+  ASSERT_EQ(msgs.size(), 1u);
+  EXPECT_TRUE(Active(msgs[0]));
+  EXPECT_GT(Area(msgs[0]), 0.01);  // the square is 1.6 % of the frame
+  EXPECT_LT(Area(msgs[0]), 0.05);
+  EXPECT_EQ(RunningTime(msgs[0]), Pts(30));  // the square's first frame
+
+  // Still again for four seconds: motion ends once the square has become background
+  // (about a second) and `hold` (1 s) has passed since.
+  Push(n, 120, 20 + 29 * 12, 0);
+  msgs = Messages("atrium-motion");
+  ASSERT_EQ(msgs.size(), 1u);
+  EXPECT_FALSE(Active(msgs[0]));
+  EXPECT_LT(Area(msgs[0]), 0.01);
+  EXPECT_GE(RunningTime(msgs[0]), last_moving + GST_SECOND);
+  EXPECT_LE(RunningTime(msgs[0]), last_moving + GST_SECOND + 1500 * GST_MSECOND);
+}
+
+TEST_F(MotionDetect, HoldIsHowLongMotionOutlastsTheLastChange) {
+  // The same scene with two holds: motion ends exactly the difference later.
+  GstClockTime ends[2];
+  guint64 holds[2] = {200, 1000};
+  for (int i = 0; i < 2; ++i) {
+    if (i > 0) {
+      TearDown();
+      element_ = nullptr;
+      bus_ = nullptr;
+      ASSERT_NE(Make("atriummotiondetect"), nullptr);
+    }
+    g_object_set(element_, "hold", holds[i], nullptr);
+    Start();
+    int n = Push(0, 10, -1, 0);
+    n = Push(n, 15, 20, 12);
+    Push(n, 120, 20 + 14 * 12, 0);
+    auto msgs = Messages("atrium-motion");
+    ASSERT_EQ(msgs.size(), 2u);
+    EXPECT_TRUE(Active(msgs[0]));
+    EXPECT_FALSE(Active(msgs[1]));
+    ends[i] = RunningTime(msgs[1]);
+  }
+  // To the frame: motion ends on the first frame `hold` or more after the last change.
+  EXPECT_GE(ends[1] - ends[0], 800 * GST_MSECOND - kFrame);
+  EXPECT_LE(ends[1] - ends[0], 800 * GST_MSECOND + kFrame);
+}
+
+TEST_F(MotionDetect, MinAreaIgnoresSmallMotion) {
+  g_object_set(element_, "min-area", 0.2, nullptr);  // the square is about 2 %
+  Start();
+  int n = Push(0, 10, -1, 0);
+  Push(n, 30, 20, 12);
+  EXPECT_TRUE(Messages("atrium-motion").empty());
+}
+
+TEST_F(MotionDetect, LeavesPixelsAloneUnlessDrawing) {
+  Start();
+  Push(0, 10, -1, 0);
+  cv::Mat all(kHeight, kWidth, CV_8U, cv::Scalar(255));
+  for (int i = 0; i < 10; ++i) {
+    cv::Mat in = Scene(20 + i * 12);
+    cv::Mat out = PushPull(in, Pts(10 + i));
+    EXPECT_EQ(Differences(out, in, all), 0);
+  }
+}
+
+TEST_F(MotionDetect, DrawBoxesTheMovingSquare) {
+  g_object_set(element_, "draw", TRUE, nullptr);
+  Start();
+  Push(0, 10, -1, 0);
+  cv::Mat in, out;
+  for (int i = 0; i < 10; ++i) {
+    in = Scene(20 + i * 12);
+    out = PushPull(in, Pts(10 + i));
+  }
+  // Red (BGRx: 0, 0, 255) near the square's last place, nothing far from it.
+  cv::Mat red;
+  cv::inRange(out, cv::Scalar(0, 0, 250, 0), cv::Scalar(5, 5, 255, 255), red);
+  cv::Rect square(20 + 9 * 12, 150, 60, 60);
+  cv::Rect near(square.x - 40, square.y - 40, square.width + 80, square.height + 80);
+  EXPECT_GT(cv::countNonZero(red(near)), 2 * 60);
+  EXPECT_EQ(cv::countNonZero(red) - cv::countNonZero(red(near)), 0);
 }
 
 }  // namespace
