@@ -6,6 +6,8 @@
 #include "gstatrium.h"
 #include "gstatriumaudiomixminus.h"
 #include "gstatriumrtpswitch.h"
+#include "gstatriumfacedetect.h"
+#include "gstatriummotiondetect.h"
 
 #define ATRIUM_PLUGIN_VERSION "0.1.0"
 #define ATRIUM_PLUGIN_LICENSE "LGPL"
@@ -19,6 +21,10 @@ plugin_init (GstPlugin * plugin)
 
   ok &= GST_ELEMENT_REGISTER (atriumaudiomixminus, plugin);
   ok &= GST_ELEMENT_REGISTER (atriumrtpswitch, plugin);
+  /* The OpenCV elements load their data files when they start, not here:
+   * the plugin loads without opencv-data. */
+  ok &= GST_ELEMENT_REGISTER (atriumfacedetect, plugin);
+  ok &= GST_ELEMENT_REGISTER (atriummotiondetect, plugin);
   return ok;
 }
 
