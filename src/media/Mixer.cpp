@@ -13,9 +13,6 @@ namespace atrium::media {
 
 namespace {
 
-constexpr double kSpeakingDb = -50.0;          // quieter than this is not speaking
-constexpr gint64 kSpeakingNotifyUs = 500000;   // per participant
-constexpr gint64 kSpeakerHoldUs = 1000000;     // the loudest for this long takes the floor
 constexpr GstClockTime kStallRepeat = GST_SECOND;  // a stalled camera shows its placeholder after this
 const char* kAudioCaps = "audio/x-raw,format=S16LE,layout=interleaved,rate=48000,channels=1";
 
@@ -69,9 +66,6 @@ struct Mixer::Slot {
   GstElement* tee = nullptr;
   bool sourceAdded = false;
   bool hasInput = false;
-  double levelDb = -127;
-  gint64 lastNotify = 0;
-  gint64 loudestSince = 0;
 };
 
 struct Mixer::Input {
@@ -281,6 +275,7 @@ void Mixer::RemoveParticipant(const std::string& participantId) {
     slots_.erase(s);
   }
   names_.erase(participantId);
+  speakers_.Remove(participantId);
   if (speaker_ == participantId) speaker_.clear();
 }
 
@@ -322,8 +317,6 @@ Mixer::Slot& Mixer::SlotOf(const std::string& participantId) {
     gst_object_unref(in);
   }
   s->participantId = participantId;
-  s->levelDb = -127;
-  s->loudestSince = 0;
   return *(slots_[participantId] = std::move(s));
 }
 
@@ -437,6 +430,7 @@ void Mixer::RemoveInput(Input& in) {
     gst_element_set_state(in.bin, GST_STATE_NULL);
     gst_pad_send_event(in.mixPad, gst_event_new_flush_stop(TRUE));
     if (auto s = slots_.find(in.participantId); s != slots_.end()) s->second->hasInput = false;
+    speakers_.Update(in.participantId, -127, g_get_monotonic_time());  // silent from now on
   }
   gst_bin_remove(GST_BIN(pipeline_), in.bin);
   GST_INFO("mixer input removed [stream:%s kind:%s]", in.streamId.c_str(), in.kind.c_str());
@@ -477,24 +471,9 @@ void Mixer::OnElementMessage(GstMessage* msg) {
   for (auto& [pid, sl] : slots_)
     if (sl->index == index && sl->hasInput) slot = sl.get();
   if (!slot) return;
-  slot->levelDb = db;
-  gint64 now = g_get_monotonic_time();
-  std::string pid = slot->participantId;
-  if (db > kSpeakingDb && now - slot->lastNotify >= kSpeakingNotifyUs) {
-    slot->lastNotify = now;
-    listener_.OnMixerLevel(pid, db);
-  }
-  // Active speaker with hysteresis: the loudest speaking participant takes the floor
-  // after staying the loudest for a second.
-  bool loudest = db > kSpeakingDb;
-  for (auto& [other, sl] : slots_)
-    if (sl.get() != slot && sl->hasInput && sl->levelDb >= db) loudest = false;
-  if (!loudest || pid == speaker_) {
-    slot->loudestSince = 0;
-    return;
-  }
-  if (!slot->loudestSince) slot->loudestSince = now;
-  if (now - slot->loudestSince >= kSpeakerHoldUs) SetSpeaker(pid);
+  auto r = speakers_.Update(slot->participantId, db, g_get_monotonic_time());
+  if (r.notify) listener_.OnMixerLevel(slot->participantId, db);
+  if (r.changed) SetSpeaker(speakers_.current());
 }
 
 }  // namespace atrium::media

@@ -6,6 +6,7 @@
 // control thread; it hangs off RoomPipeline's per-track tees and never rewires them.
 #pragma once
 
+#include "media/ActiveSpeaker.hpp"
 #include "media/Layout.hpp"
 #include "media/McuProfile.hpp"
 #include "media/RoomPipeline.hpp"
@@ -89,6 +90,7 @@ private:
   unsigned nextSlot_ = 1;  // sink_0 is the silence bed
   LayoutSpec layout_;
   std::string speaker_;
+  ActiveSpeaker speakers_;
 };
 
 }  // namespace atrium::media

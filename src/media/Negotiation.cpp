@@ -1,6 +1,9 @@
 // Codec selection, answer caps and candidate rewriting (see Negotiation.hpp).
 #include "media/Negotiation.hpp"
 
+#include <algorithm>
+#include <map>
+
 #include <glib.h>
 
 namespace atrium::media {
@@ -40,6 +43,50 @@ GstCaps* CodecCaps(const std::string& kind, const Codec& c, int pt) {
       g_strfreev(pair);
     }
     g_strfreev(kvs);
+  }
+  return caps;
+}
+
+std::vector<std::string> OrderLayers(std::vector<std::string> rids) {
+  static const std::vector<std::map<std::string, int>> schemes = {
+      {{"q", 0}, {"h", 1}, {"f", 2}},
+      {{"l", 0}, {"m", 1}, {"h", 2}},
+      {{"low", 0}, {"mid", 1}, {"medium", 1}, {"high", 2}, {"hi", 2}, {"full", 2}},
+      {{"0", 0}, {"1", 1}, {"2", 2}, {"3", 3}},
+      {{"r0", 0}, {"r1", 1}, {"r2", 2}, {"r3", 3}},
+      {{"small", 0}, {"medium", 1}, {"large", 2}},
+  };
+  for (const auto& scheme : schemes) {
+    auto rank = [&](const std::string& r) {
+      gchar* lower = g_ascii_strdown(r.c_str(), -1);
+      auto it = scheme.find(lower);
+      g_free(lower);
+      return it == scheme.end() ? -1 : it->second;
+    };
+    if (!std::all_of(rids.begin(), rids.end(), [&](const std::string& r) { return rank(r) >= 0; })) continue;
+    std::stable_sort(rids.begin(), rids.end(), [&](const auto& a, const auto& b) { return rank(a) < rank(b); });
+    return rids;
+  }
+  return rids;
+}
+
+GstCaps* PublishCaps(const OfferMedia& m, const Codec& c) {
+  GstCaps* caps = CodecCaps(m.kind, c, c.pt);
+  GstStructure* s = gst_caps_get_structure(caps, 0);
+  for (const auto& e : m.extmaps) {
+    bool known = e.uri == kExtMid || e.uri == kExtAudioLevel || e.uri == kExtTransportCc ||
+                 (m.kind == "video" && (e.uri == kExtRid || e.uri == kExtRepairedRid));
+    std::string field = "extmap-" + std::to_string(e.id);
+    if (known && !gst_structure_has_field(s, field.c_str()))
+      gst_structure_set(s, field.c_str(), G_TYPE_STRING, e.uri.c_str(), nullptr);
+  }
+  if (m.kind == "video" && m.sendRids.size() > 1 && m.ExtmapId(kExtRid) > 0) {
+    std::string list;
+    for (const auto& rid : m.sendRids) {
+      gst_structure_set(s, ("rid-" + rid).c_str(), G_TYPE_STRING, "recv", nullptr);
+      list += (list.empty() ? "" : ";") + rid;
+    }
+    gst_structure_set(s, "a-simulcast", G_TYPE_STRING, ("recv " + list).c_str(), nullptr);
   }
   return caps;
 }

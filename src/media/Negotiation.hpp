@@ -10,6 +10,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace atrium::media {
 
@@ -23,6 +24,17 @@ std::optional<Codec> PreferredCodec(const OfferMedia& m);
 // `name=value` with a valid field name, would replace a field already set, or whose
 // value is not UTF-8 are left out.
 GstCaps* CodecCaps(const std::string& kind, const Codec& c, int pt);
+
+// The codec preferences of a published m-line's transceiver: CodecCaps of `c`, plus the
+// header extensions of the offer that Atrium uses (mid, rtp-stream-id and its repaired
+// form, audio level, transport-wide cc), with the offer's ids, and for a simulcast offer
+// its rids as received (rid-X=recv, a-simulcast "recv X;Y;Z"), so that webrtcbin's
+// answer carries them. (transfer full)
+GstCaps* PublishCaps(const OfferMedia& m, const Codec& c);
+
+// Simulcast rids smallest layer first: names of one known scheme (q/h/f, l/m/h,
+// low/mid/high, 0/1/2, ...) are sorted by it; anything else keeps the offer's order.
+std::vector<std::string> OrderLayers(std::vector<std::string> rids);
 
 // A host candidate again with another address (1:1 NAT), or "" for other candidates.
 // "candidate:F C TRANSPORT PRIORITY ADDRESS PORT typ host ..."

@@ -46,6 +46,7 @@ struct FanoutGroup {
 };
 
 struct RoomPipeline::Track {
+  std::string name;  // "<peer>_<mline>", a layer's "<peer>_<mline>_<rid>": its elements' names
   unsigned mline = 0;
   std::string kind;
   Codec codec;
@@ -56,18 +57,45 @@ struct RoomPipeline::Track {
   std::shared_ptr<Handle> handle;             // the publisher's
   std::vector<std::unique_ptr<FanoutGroup>> groups;  // subscriber side
   unsigned groupSerial = 0;
+  // Simulcast (a video track offered with several rids): a Track per layer, smallest
+  // first, each with its own tee fed by the webrtcbin pad of that rid; the main track's
+  // tee is fed by `layerSwitch`, which forwards the best layer that arrives, so that
+  // everything that wants one stream (mixer, recorder, plain subscribers) gets it.
+  std::vector<std::unique_ptr<Track>> layers;
+  GstElement* layerSwitch = nullptr;
+  int ridExt = -1;        // the rtp-stream-id header extension's id
+  Track* main = nullptr;  // a layer's track (moderation is the main track's)
+  std::string rid;        // a layer's rid
+  std::atomic<bool> fed{false};  // a layer: a webrtcbin pad feeds its tee
+  std::atomic<uint64_t> packets{0};  // a layer: packets received
+  std::atomic<gint64> lastPacket{0};
+  int audioLevelExt = -1;        // audio: the ssrc-audio-level extension's id
+  std::atomic<int> levelDbov{127};  // audio: the latest level from that extension, 127 = silence
+  std::atomic<gint64> levelAt{0};   // ... and when it came (monotonic µs)
 };
 
-// One forwarded track of a subscription: a src pad of a fan-out group's tee linked
-// straight to the subscriber's webrtcbin, through a probe that forwards on the group's
-// thread (see ForwardProbe).
-struct RoomPipeline::Branch {
+// What one forwarded track of a subscription taps: a src pad of a fan-out group's tee,
+// through a probe that forwards on the group's thread (see ForwardProbe).
+struct RoomPipeline::BranchInput {
   Track* track = nullptr;
+  FanoutGroup* group = nullptr;
+  GstPad* teePad = nullptr;  // on the group's tee
+  GstPad* switchPad = nullptr;  // the switch's sink pad it feeds, if any
+  std::string sourceId;         // switched plays: the publisher it comes from
+};
+
+// One forwarded track of a subscription, into the subscriber's webrtcbin: one input
+// linked straight to it, or several (simulcast layers, or the speakers of a switched
+// play) through an atriumrtpswitch that forwards one of them as one continuous stream.
+struct RoomPipeline::Branch {
+  Track* track = nullptr;  // the (main) track it plays; a switched play's: none
+  std::string kind;
   unsigned mline = 0;
   int pt = 0;
   GstCaps* caps = nullptr;  // what the subscriber's webrtcbin is told
-  FanoutGroup* group = nullptr;
-  GstPad* teePad = nullptr;  // on the group's tee
+  std::vector<BranchInput> inputs;
+  GstElement* sw = nullptr;
+  GstPad* webrtcSink = nullptr;  // what the branch feeds (owned)
   std::shared_ptr<Handle> handle;
 };
 
@@ -80,6 +108,7 @@ struct RoomPipeline::Peer {
   std::vector<std::unique_ptr<Track>> tracks;      // publisher
   std::string publisherId;                         // subscriber
   std::vector<std::unique_ptr<Branch>> branches;   // subscriber
+  bool switched = false;                           // a switched play (no one publisher)
 };
 
 namespace {
@@ -267,7 +296,7 @@ GstPadProbeReturn GroupFeedProbe(GstPad* pad, GstPadProbeInfo* info, gpointer) {
 constexpr int kSubscribersPerThread = 8;
 
 // A place for one more subscriber of track `t`: a group with room, or a new one.
-FanoutGroup* JoinGroup(RoomPipeline::Track& t, GstElement* pipeline, const std::string& publisherId) {
+FanoutGroup* JoinGroup(RoomPipeline::Track& t, GstElement* pipeline) {
   for (auto& g : t.groups) {
     if (g->members < kSubscribersPerThread) {
       g->members++;
@@ -275,7 +304,7 @@ FanoutGroup* JoinGroup(RoomPipeline::Track& t, GstElement* pipeline, const std::
     }
   }
   auto g = std::make_unique<FanoutGroup>();
-  std::string base = "fanout_" + publisherId + "_" + std::to_string(t.mline) + "_" + std::to_string(t.groupSerial++);
+  std::string base = "fanout_" + t.name + "_" + std::to_string(t.groupSerial++);
   g->queue = gst_element_factory_make("queue", (base + "_queue").c_str());
   // Leaky: a group that falls behind drops its own oldest packets, never holds up the track.
   g_object_set(g->queue, "leaky", 2, "max-size-buffers", 400, "max-size-bytes", 0, "max-size-time", guint64(0),
@@ -335,7 +364,79 @@ GstPadProbeReturn KeyframeLimitProbe(GstPad*, GstPadProbeInfo* info, gpointer da
 
 // Moderation: a disabled track's buffers stop here, before the tee and everything on it.
 GstPadProbeReturn TrackEnabledProbe(GstPad*, GstPadProbeInfo*, gpointer data) {
-  return static_cast<RoomPipeline::Track*>(data)->enabled.load() ? GST_PAD_PROBE_OK : GST_PAD_PROBE_DROP;
+  auto* t = static_cast<RoomPipeline::Track*>(data);
+  if (t->main) t = t->main;
+  return t->enabled.load() ? GST_PAD_PROBE_OK : GST_PAD_PROBE_DROP;
+}
+
+// The value of one-byte or two-byte header extension `id` of an RTP buffer, or "".
+std::string ExtensionValue(GstBuffer* buf, int id) {
+  if (id <= 0) return {};
+  GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
+  if (!gst_rtp_buffer_map(buf, GST_MAP_READ, &rtp)) return {};
+  gpointer data = nullptr;
+  guint size = 0;
+  guint8 appbits = 0;
+  std::string out;
+  if ((id < 15 && gst_rtp_buffer_get_extension_onebyte_header(&rtp, guint8(id), 0, &data, &size)) ||
+      gst_rtp_buffer_get_extension_twobytes_header(&rtp, &appbits, guint8(id), 0, &data, &size))
+    out.assign(static_cast<const char*>(data), size);
+  gst_rtp_buffer_unmap(&rtp);
+  return out;
+}
+
+// RFC 6464: the audio level a client puts in each packet (V bit, then -dBov 0..127).
+GstPadProbeReturn AudioLevelProbe(GstPad*, GstPadProbeInfo* info, gpointer data) {
+  auto* t = static_cast<RoomPipeline::Track*>(data);
+  GstBuffer* buf = (info->type & GST_PAD_PROBE_TYPE_BUFFER) ? GST_PAD_PROBE_INFO_BUFFER(info)
+                   : gst_buffer_list_length(GST_PAD_PROBE_INFO_BUFFER_LIST(info))
+                       ? gst_buffer_list_get(GST_PAD_PROBE_INFO_BUFFER_LIST(info), 0)
+                       : nullptr;
+  if (!buf) return GST_PAD_PROBE_OK;
+  std::string v = ExtensionValue(buf, t->audioLevelExt);
+  if (!v.empty()) {
+    t->levelDbov.store(int(guint8(v[0]) & 0x7f), std::memory_order_relaxed);
+    t->levelAt.store(g_get_monotonic_time(), std::memory_order_relaxed);
+  }
+  return GST_PAD_PROBE_OK;
+}
+
+GstPadProbeReturn LayerCountProbe(GstPad*, GstPadProbeInfo* info, gpointer data) {
+  auto* t = static_cast<RoomPipeline::Track*>(data);
+  guint n = (info->type & GST_PAD_PROBE_TYPE_BUFFER) ? 1 : gst_buffer_list_length(GST_PAD_PROBE_INFO_BUFFER_LIST(info));
+  t->packets.fetch_add(n, std::memory_order_relaxed);
+  t->lastPacket.store(g_get_monotonic_time(), std::memory_order_relaxed);
+  return GST_PAD_PROBE_OK;
+}
+
+// Holds a simulcast track's new webrtcbin pad until its first packet tells its rid
+// (rtp-stream-id header extension), then links it to that layer's tee. A packet without
+// a known rid takes the first layer nobody feeds yet.
+GstPadProbeReturn LayerPadProbe(GstPad* pad, GstPadProbeInfo* info, gpointer data) {
+  auto* t = static_cast<RoomPipeline::Track*>(data);
+  GstBuffer* buf = (info->type & GST_PAD_PROBE_TYPE_BUFFER) ? GST_PAD_PROBE_INFO_BUFFER(info)
+                   : gst_buffer_list_length(GST_PAD_PROBE_INFO_BUFFER_LIST(info))
+                       ? gst_buffer_list_get(GST_PAD_PROBE_INFO_BUFFER_LIST(info), 0)
+                       : nullptr;
+  if (!buf) return GST_PAD_PROBE_OK;
+  std::string rid = ExtensionValue(buf, t->ridExt);
+  RoomPipeline::Track* layer = nullptr;
+  for (auto& l : t->layers)
+    if (l->rid == rid && !l->fed.load()) layer = l.get();
+  for (auto& l : t->layers)
+    if (!layer && !l->fed.load()) layer = l.get();
+  if (!layer) {
+    GST_INFO("simulcast pad without a free layer [track:%s rid:%s]", t->name.c_str(), rid.c_str());
+    return GST_PAD_PROBE_DROP;  // stays blocked-free: every packet of it is dropped here
+  }
+  bool expected = false;
+  if (!layer->fed.compare_exchange_strong(expected, true)) return GST_PAD_PROBE_DROP;
+  GstPad* sink = gst_element_get_static_pad(layer->tee, "sink");
+  GstPadLinkReturn r = gst_pad_link(pad, sink);
+  gst_object_unref(sink);
+  GST_INFO("simulcast layer linked [track:%s rid:%s got:%s result:%d]", t->name.c_str(), layer->rid.c_str(),
+           rid.c_str(), int(r));
+  return GST_PAD_PROBE_REMOVE;
 }
 
 }  // namespace
@@ -356,7 +457,14 @@ RoomPipeline::~RoomPipeline() {
   if (busWatch_) g_source_remove(busWatch_);
   gst_element_set_state(pipeline_, GST_STATE_NULL);
   for (auto& [id, peer] : peers_)
-    for (auto& b : peer->branches) gst_caps_unref(b->caps);
+    for (auto& b : peer->branches) {
+      for (auto& in : b->inputs) {
+        gst_object_unref(in.teePad);
+        if (in.switchPad) gst_object_unref(in.switchPad);
+      }
+      if (b->webrtcSink) gst_object_unref(b->webrtcSink);
+      gst_caps_unref(b->caps);
+    }
   peers_.clear();
   gst_object_unref(pipeline_);
   GST_INFO("room pipeline destroyed [room:%s]", name_.c_str());
@@ -419,37 +527,93 @@ void RoomPipeline::Publish(const std::string& peerId, const std::string& sdp, An
   peer->id = peerId;
   peer->publisher = true;
   peer->handle = NewHandle(peerId);
+  std::vector<std::pair<unsigned, GstCaps*>> prefs;  // answer caps by m-line (owned)
   for (const auto& m : offer) {
     if (m.rejected || (m.kind != "audio" && m.kind != "video")) continue;
     if (m.direction != "sendonly" && m.direction != "sendrecv") continue;
     auto codec = PreferredCodec(m);
     if (!codec) continue;
     auto t = std::make_unique<Track>();
+    t->name = peerId + "_" + std::to_string(m.mline);
     t->mline = m.mline;
     t->kind = m.kind;
     t->codec = *codec;
+    if (m.kind == "video" && m.sendRids.size() > 1 && m.ExtmapId(kExtRid) > 0) {
+      t->ridExt = m.ExtmapId(kExtRid);
+      for (const auto& rid : OrderLayers(m.sendRids)) {
+        auto l = std::make_unique<Track>();
+        l->name = t->name + "_" + rid;
+        l->mline = m.mline;
+        l->kind = m.kind;
+        l->codec = *codec;
+        l->rid = rid;
+        l->main = t.get();
+        t->layers.push_back(std::move(l));
+      }
+    }
+    if (m.kind == "audio") t->audioLevelExt = m.ExtmapId(kExtAudioLevel);
+    prefs.emplace_back(m.mline, PublishCaps(m, *codec));
     peer->tracks.push_back(std::move(t));
   }
+  auto freePrefs = [&prefs] {
+    for (auto& [m, c] : prefs) gst_caps_unref(c);
+  };
   for (auto& t : peer->tracks)
     GST_DEBUG("publisher track [peer:%s mline:%u kind:%s codec:%s pt:%d]", peerId.c_str(), t->mline, t->kind.c_str(),
               t->codec.name.c_str(), t->codec.pt);
-  if (peer->tracks.empty())
+  if (peer->tracks.empty()) {
+    freePrefs();
     throw InvalidParams("invalid parameter 'sdp': expected a sendonly offer with VP8/H264 video or Opus audio",
                         {{"param", "sdp"}, {"expected", "VP8/H264 video or Opus audio to send"}});
+  }
 
   GstElement* webrtc = NewWebRtcBin(*peer, "pub_" + peerId);
   gst_bin_add(GST_BIN(pipeline_), webrtc);
+  // Receiving transceivers before the offer, in its m-line order, with the answer's caps
+  // as codec preferences: webrtcbin 1.22 writes their header extensions and rids into the
+  // answer (those it makes for itself while answering carry none).
+  for (auto& [mline, caps] : prefs) {
+    GstWebRTCRTPTransceiver* trans = nullptr;
+    g_signal_emit_by_name(webrtc, "add-transceiver", GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_RECVONLY, caps, &trans);
+    if (trans) gst_object_unref(trans);
+  }
+  auto newTee = [this](Track& t) {
+    t.tee = gst_element_factory_make("tee", ("tee_" + t.name).c_str());
+    g_object_set(t.tee, "allow-not-linked", TRUE, nullptr);
+    gst_bin_add(GST_BIN(pipeline_), t.tee);
+    gst_element_sync_state_with_parent(t.tee);
+    GstPad* sink = gst_element_get_static_pad(t.tee, "sink");
+    gst_pad_add_probe(sink, GST_PAD_PROBE_TYPE_EVENT_UPSTREAM, KeyframeLimitProbe, &t, nullptr);
+    gst_pad_add_probe(sink, GstPadProbeType(GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST),
+                      TrackEnabledProbe, &t, nullptr);
+    if (t.audioLevelExt > 0)
+      gst_pad_add_probe(sink, GstPadProbeType(GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST),
+                        AudioLevelProbe, &t, nullptr);
+    if (t.main)
+      gst_pad_add_probe(sink, GstPadProbeType(GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST),
+                        LayerCountProbe, &t, nullptr);
+    gst_object_unref(sink);
+  };
   for (auto& t : peer->tracks) {
     t->handle = peer->handle;
-    t->tee = gst_element_factory_make("tee", ("tee_" + peerId + "_" + std::to_string(t->mline)).c_str());
-    g_object_set(t->tee, "allow-not-linked", TRUE, nullptr);
-    gst_bin_add(GST_BIN(pipeline_), t->tee);
-    gst_element_sync_state_with_parent(t->tee);
-    GstPad* sink = gst_element_get_static_pad(t->tee, "sink");
-    gst_pad_add_probe(sink, GST_PAD_PROBE_TYPE_EVENT_UPSTREAM, KeyframeLimitProbe, t.get(), nullptr);
-    gst_pad_add_probe(sink, GstPadProbeType(GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST),
-                      TrackEnabledProbe, t.get(), nullptr);
-    gst_object_unref(sink);
+    newTee(*t);
+    if (t->layers.empty()) continue;
+    // Layer tees → the track's switch (best layer arriving) → the track's tee.
+    t->layerSwitch = gst_element_factory_make("atriumrtpswitch", ("swmain_" + t->name).c_str());
+    if (!t->layerSwitch) throw AppError(ErrorCode::Internal, "the atriumrtpswitch element is not registered");
+    g_object_set(t->layerSwitch, "target", guint(t->layers.size() - 1), nullptr);
+    gst_bin_add(GST_BIN(pipeline_), t->layerSwitch);
+    for (auto& l : t->layers) {
+      l->handle = peer->handle;
+      newTee(*l);
+      GstPad* out = gst_element_request_pad_simple(l->tee, "src_%u");
+      GstPad* in = gst_element_request_pad_simple(t->layerSwitch, "sink_%u");
+      gst_pad_link(out, in);
+      gst_object_unref(out);
+      gst_object_unref(in);
+    }
+    gst_element_link(t->layerSwitch, t->tee);
+    gst_element_sync_state_with_parent(t->layerSwitch);
   }
   // pad-added comes from a streaming thread, audio and video concurrently: it only reads
   // the tracks, which do not change after this point, and links the pad to its tee.
@@ -466,12 +630,32 @@ void RoomPipeline::Publish(const std::string& peerId, const std::string& sdp, An
           gst_object_unref(trans);
         }
         GstCaps* pc = gst_pad_get_current_caps(pad);
+        if (!pc) pc = gst_pad_query_caps(pad, nullptr);
         gchar* cs = pc ? gst_caps_to_string(pc) : g_strdup("none");
         GST_DEBUG("publisher pad [peer:%s pad:%s mline:%u caps:%s]", p->id.c_str(), GST_PAD_NAME(pad), mline, cs);
         g_free(cs);
+        // The kind the pad carries, from its payload type's caps: webrtcbin 1.22 gives
+        // an SSRC it has no a=ssrc for (simulcast layers) the transceiver of the BUNDLE
+        // transport's first m-line, whatever its kind.
+        std::string media;
+        if (pc && gst_caps_get_size(pc) > 0)
+          if (const gchar* m = gst_structure_get_string(gst_caps_get_structure(pc, 0), "media")) media = m;
         if (pc) gst_caps_unref(pc);
+        Track* track = nullptr;
+        for (auto& t : p->tracks)
+          if (t->mline == mline && (media.empty() || media == t->kind)) track = t.get();
+        for (auto& t : p->tracks)
+          if (!track && media == t->kind) track = t.get();
         for (auto& t : p->tracks) {
-          if (t->mline != mline) continue;
+          if (t.get() != track) continue;
+          if (!t->layers.empty()) {
+            gst_pad_add_probe(pad,
+                              GstPadProbeType(GST_PAD_PROBE_TYPE_BLOCK | GST_PAD_PROBE_TYPE_BUFFER |
+                                              GST_PAD_PROBE_TYPE_BUFFER_LIST),
+                              LayerPadProbe, t.get(), nullptr);
+            GST_INFO("publisher simulcast pad [peer:%s mline:%u pad:%s]", p->id.c_str(), mline, GST_PAD_NAME(pad));
+            return;
+          }
           GstPad* sink = gst_element_get_static_pad(t->tee, "sink");
           GstPadLinkReturn r = gst_pad_link(pad, sink);
           gst_object_unref(sink);
@@ -494,7 +678,7 @@ void RoomPipeline::Publish(const std::string& peerId, const std::string& sdp, An
 
   Peer& ref = *peer;
   peers_[peerId] = std::move(peer);
-  Negotiate(ref, sdp, std::move(done));
+  Negotiate(ref, sdp, std::move(done), std::move(prefs));
 }
 
 void RoomPipeline::Play(const std::string& peerId, const std::string& publisherId, const std::string& sdp,
@@ -522,6 +706,7 @@ void RoomPipeline::Play(const std::string& peerId, const std::string& publisherI
       used[i] = true;
       auto b = std::make_unique<Branch>();
       b->track = t;
+      b->kind = t->kind;
       b->mline = m.mline;
       b->pt = codec->pt;
       Codec forwarded = t->codec;
@@ -538,39 +723,16 @@ void RoomPipeline::Play(const std::string& peerId, const std::string& publisherI
 
   GstElement* webrtc = NewWebRtcBin(*peer, "sub_" + peerId);
   gst_bin_add(GST_BIN(pipeline_), webrtc);
-  std::vector<GstPad*> sinks;  // the webrtcbin's sink pad of each branch
-  for (auto& b : peer->branches) {
-    // Pads are asked for by m-line before the remote description: asking by caps picks
-    // the wrong transceiver in 1.22.0.
-    std::string padName = "sink_" + std::to_string(b->mline);
-    GstPadTemplate* templ = gst_element_get_pad_template(webrtc, "sink_%u");
-    GstPad* wsink = gst_element_request_pad(webrtc, templ, padName.c_str(), nullptr);
-    GstWebRTCRTPTransceiver* trans = nullptr;
-    g_object_get(wsink, "transceiver", &trans, nullptr);
-    if (trans) {
-      g_object_set(trans, "direction", GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDONLY, "codec-preferences", b->caps,
-                   nullptr);
-      gst_object_unref(trans);
-    }
-
-    sinks.push_back(wsink);
-  }
+  RequestSinks(*peer);
   gst_element_sync_state_with_parent(webrtc);
-  for (size_t i = 0; i < peer->branches.size(); ++i) {
-    Branch* b = peer->branches[i].get();
-    b->group = JoinGroup(*b->track, pipeline_, publisherId);
-    b->teePad = gst_element_request_pad_simple(b->group->tee, "src_%u");
-    auto* f = new Forward;
-    f->pt = b->pt;
-    f->caps = gst_caps_ref(b->caps);
-    f->handle = peer->handle;
-    gst_pad_add_probe(b->teePad,
-                      GstPadProbeType(GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST |
-                                      GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM | GST_PAD_PROBE_TYPE_QUERY_DOWNSTREAM),
-                      ForwardProbe, f, Forward::Free);
-    // No caps check: the sink pad wants the subscriber's payload type, which the probe sets.
-    gst_pad_link_full(b->teePad, sinks[i], GST_PAD_LINK_CHECK_NOTHING);
-    gst_object_unref(sinks[i]);
+  for (auto& b : peer->branches) {
+    if (!b->track->layers.empty()) {
+      // Simulcast: a switch per subscription picks the layer, the top one to begin with.
+      NewSwitch(*b, "sw_" + peerId + "_" + std::to_string(b->mline), int(b->track->layers.size()) - 1);
+      for (auto& l : b->track->layers) AttachInput(*b, l.get(), publisherId);
+    } else {
+      AttachInput(*b, b->track, publisherId);
+    }
   }
 
   Peer& ref = *peer;
@@ -581,9 +743,74 @@ void RoomPipeline::Play(const std::string& peerId, const std::string& publisherI
   });
 }
 
+// Pads are asked for by m-line before the remote description: asking by caps picks the
+// wrong transceiver in 1.22.0.
+void RoomPipeline::RequestSinks(Peer& peer) {
+  for (auto& b : peer.branches) {
+    std::string padName = "sink_" + std::to_string(b->mline);
+    GstPadTemplate* templ = gst_element_get_pad_template(peer.webrtc, "sink_%u");
+    b->webrtcSink = gst_element_request_pad(peer.webrtc, templ, padName.c_str(), nullptr);
+    GstWebRTCRTPTransceiver* trans = nullptr;
+    g_object_get(b->webrtcSink, "transceiver", &trans, nullptr);
+    if (trans) {
+      g_object_set(trans, "direction", GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDONLY, "codec-preferences", b->caps,
+                   nullptr);
+      gst_object_unref(trans);
+    }
+  }
+}
+
+void RoomPipeline::NewSwitch(Branch& b, const std::string& name, int target) {
+  b.sw = gst_element_factory_make("atriumrtpswitch", name.c_str());
+  if (!b.sw) throw AppError(ErrorCode::Internal, "the atriumrtpswitch element is not registered");
+  g_object_set(b.sw, "target", guint(std::max(0, target)), nullptr);
+  gst_bin_add(GST_BIN(pipeline_), b.sw);
+  GstPad* out = gst_element_get_static_pad(b.sw, "src");
+  gst_pad_link_full(out, b.webrtcSink, GST_PAD_LINK_CHECK_NOTHING);
+  gst_object_unref(out);
+  gst_element_sync_state_with_parent(b.sw);
+}
+
+void RoomPipeline::AttachInput(Branch& b, Track* t, const std::string& sourceId) {
+  BranchInput in;
+  in.track = t;
+  in.sourceId = sourceId;
+  in.group = JoinGroup(*t, pipeline_);
+  in.teePad = gst_element_request_pad_simple(in.group->tee, "src_%u");
+  auto* f = new Forward;
+  f->pt = b.pt;
+  f->caps = gst_caps_ref(b.caps);
+  f->handle = b.handle;
+  gst_pad_add_probe(in.teePad,
+                    GstPadProbeType(GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST |
+                                    GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM | GST_PAD_PROBE_TYPE_QUERY_DOWNSTREAM),
+                    ForwardProbe, f, Forward::Free);
+  GstPad* into = b.webrtcSink;
+  if (b.sw) into = in.switchPad = gst_element_request_pad_simple(b.sw, "sink_%u");
+  // No caps check: the sink pad wants the subscriber's payload type, which the probe sets.
+  gst_pad_link_full(in.teePad, into, GST_PAD_LINK_CHECK_NOTHING);
+  b.inputs.push_back(in);
+}
+
+void RoomPipeline::DetachInput(Branch& b, BranchInput& in) {
+  if (GstPad* peer = gst_pad_get_peer(in.teePad)) {
+    gst_pad_unlink(in.teePad, peer);
+    gst_object_unref(peer);
+  }
+  // The probe's state goes with the pad, after any push still running through it.
+  gst_element_release_request_pad(in.group->tee, in.teePad);
+  gst_object_unref(in.teePad);
+  LeaveGroup(*in.track, in.group, pipeline_);
+  if (in.switchPad) {
+    gst_element_release_request_pad(b.sw, in.switchPad);
+    gst_object_unref(in.switchPad);
+  }
+}
+
 // set-remote-description → (publisher: restrict codecs) → create-answer →
 // set-local-description, all chained in webrtcbin's thread; the answer comes back here.
-void RoomPipeline::Negotiate(Peer& peer, const std::string& sdp, AnswerDone done) {
+void RoomPipeline::Negotiate(Peer& peer, const std::string& sdp, AnswerDone done,
+                             std::vector<std::pair<unsigned, GstCaps*>> prefs) {
   GstSDPMessage* msg = nullptr;
   gst_sdp_message_new_from_text(sdp.c_str(), &msg);
   GstWebRTCSessionDescription* offer = gst_webrtc_session_description_new(GST_WEBRTC_SDP_TYPE_OFFER, msg);
@@ -597,8 +824,7 @@ void RoomPipeline::Negotiate(Peer& peer, const std::string& sdp, AnswerDone done
       for (auto& [m, c] : prefs) gst_caps_unref(c);
     }
   };
-  auto* ctx = new Ctx{peer.handle, peer.webrtc, std::move(done), {}};
-  for (auto& t : peer.tracks) ctx->prefs.emplace_back(t->mline, CodecCaps(t->kind, t->codec, t->codec.pt));
+  auto* ctx = new Ctx{peer.handle, peer.webrtc, std::move(done), std::move(prefs)};
 
 
   GstPromise* promise = gst_promise_new_with_change_func(
@@ -685,6 +911,7 @@ void RoomPipeline::AddLocalSource(const std::string& sourceId, const std::vector
   unsigned mline = 0;
   for (const auto& lt : tracks) {
     auto t = std::make_unique<Track>();
+    t->name = sourceId + "_" + std::to_string(mline);
     t->mline = mline++;
     t->kind = lt.kind;
     t->codec = lt.codec;
@@ -741,6 +968,7 @@ void RoomPipeline::Remove(const std::string& peerId) {
   if (it == peers_.end()) return;
   if (it->second->publisher) {
     for (const auto& sub : SubscribersOf(peerId)) Remove(sub);
+    RemoveSource(peerId);
     it = peers_.find(peerId);
   }
   std::unique_ptr<Peer> peer = std::move(it->second);
@@ -755,22 +983,26 @@ void RoomPipeline::Destroy(Peer& peer) {
   GST_INFO("removing peer [room:%s peer:%s publisher:%d]", name_.c_str(), peer.id.c_str(), peer.publisher);
   if (peer.webrtc) gst_element_set_state(peer.webrtc, GST_STATE_NULL);
   for (auto& b : peer.branches) {
-    if (GstPad* wsink = gst_pad_get_peer(b->teePad)) {
-      gst_pad_unlink(b->teePad, wsink);
-      gst_object_unref(wsink);
+    for (auto& in : b->inputs) DetachInput(*b, in);
+    b->inputs.clear();
+    if (b->sw) {
+      gst_element_set_state(b->sw, GST_STATE_NULL);
+      gst_bin_remove(GST_BIN(pipeline_), b->sw);
     }
-    // The probe's state goes with the pad, after any push still running through it.
-    gst_element_release_request_pad(b->group->tee, b->teePad);
-    gst_object_unref(b->teePad);
-    LeaveGroup(*b->track, b->group, pipeline_);
+    if (b->webrtcSink) gst_object_unref(b->webrtcSink);
     gst_caps_unref(b->caps);
   }
   peer.branches.clear();
   if (peer.local) return;
   gst_bin_remove(GST_BIN(pipeline_), peer.webrtc);
   for (auto& t : peer.tracks) {
-    gst_element_set_state(t->tee, GST_STATE_NULL);
-    gst_bin_remove(GST_BIN(pipeline_), t->tee);
+    std::vector<GstElement*> elements{t->tee};
+    if (t->layerSwitch) elements.push_back(t->layerSwitch);
+    for (auto& l : t->layers) elements.push_back(l->tee);
+    for (auto* e : elements) {
+      gst_element_set_state(e, GST_STATE_NULL);
+      gst_bin_remove(GST_BIN(pipeline_), e);
+    }
   }
 }
 
@@ -778,7 +1010,13 @@ gboolean RoomPipeline::OnBusMessage(GstBus*, GstMessage* msg, gpointer self) {
   auto* room = static_cast<RoomPipeline*>(self);
   try {
     if (GST_MESSAGE_TYPE(msg) == GST_MESSAGE_ERROR) room->OnBusError(msg);
-    if (GST_MESSAGE_TYPE(msg) == GST_MESSAGE_ELEMENT && room->onElementMessage) room->onElementMessage(msg);
+    if (GST_MESSAGE_TYPE(msg) == GST_MESSAGE_ELEMENT) {
+      const GstStructure* st = gst_message_get_structure(msg);
+      if (st && gst_structure_has_name(st, "atrium-rtpswitch"))
+        room->OnSwitchMessage(msg);
+      else if (room->onElementMessage)
+        room->onElementMessage(msg);
+    }
     if (GST_MESSAGE_TYPE(msg) == GST_MESSAGE_WARNING) {
       GError* err = nullptr;
       gst_message_parse_warning(msg, &err, nullptr);
@@ -944,7 +1182,7 @@ void RoomPipeline::GetStats(const std::string& peerId, StatsDone done) {
     collect->stats.push_back(t);
   };
   for (auto& t : peer.tracks) add(t->kind);
-  for (auto& b : peer.branches) add(b->track->kind);
+  for (auto& b : peer.branches) add(b->kind);
   // One get-stats for the whole peer (BUNDLE: one transport); tracks are told apart by
   // their codec's clock rate.
   GstPromise* promise = gst_promise_new_with_change_func(
@@ -965,6 +1203,159 @@ void RoomPipeline::GetStats(const std::string& peerId, StatsDone done) {
       },
       collect, [](gpointer data) { delete static_cast<Collect*>(data); });
   g_signal_emit_by_name(peer.webrtc, "get-stats", nullptr, promise);
+}
+
+// ---- simulcast and switched plays ----
+
+std::vector<std::string> RoomPipeline::VideoLayers(const std::string& publisherId) const {
+  std::vector<std::string> out;
+  auto it = peers_.find(publisherId);
+  if (it == peers_.end()) return out;
+  for (const auto& t : it->second->tracks)
+    if (t->kind == "video")
+      for (const auto& l : t->layers) out.push_back(l->rid);
+  return out;
+}
+
+std::vector<RoomPipeline::LayerStat> RoomPipeline::LayerStats(const std::string& publisherId) const {
+  std::vector<LayerStat> out;
+  auto it = peers_.find(publisherId);
+  if (it == peers_.end()) return out;
+  gint64 now = g_get_monotonic_time();
+  for (const auto& t : it->second->tracks)
+    for (const auto& l : t->layers)
+      out.push_back({l->rid, l->packets.load(), now - l->lastPacket.load() < G_USEC_PER_SEC});
+  return out;
+}
+
+int RoomPipeline::SetLayer(const std::string& playId, int layer) {
+  auto it = peers_.find(playId);
+  if (it == peers_.end() || it->second->switched) return -1;
+  int set = -1;
+  for (auto& b : it->second->branches) {
+    if (!b->sw || !b->track || b->track->layers.empty()) continue;
+    set = std::clamp(layer, 0, int(b->track->layers.size()) - 1);
+    g_object_set(b->sw, "target", guint(set), nullptr);
+  }
+  if (set >= 0) GST_INFO("layer chosen [room:%s play:%s layer:%d]", name_.c_str(), playId.c_str(), set);
+  return set;
+}
+
+void RoomPipeline::PlaySwitched(const std::string& peerId, const std::vector<std::string>& sources,
+                                const std::string& sdp, AnswerDone done) {
+  auto offer = ParseOffer(sdp);
+  if (peers_.count(peerId)) throw AppError(ErrorCode::Conflict, "peer exists", {{"id", peerId}});
+  auto peer = std::make_unique<Peer>();
+  peer->id = peerId;
+  peer->switched = true;
+  peer->handle = NewHandle(peerId);
+  for (const auto& m : offer) {
+    if (m.rejected || m.kind != "video" || (m.direction != "recvonly" && m.direction != "sendrecv")) continue;
+    std::optional<Codec> codec;
+    for (const char* name : {"VP8", "H264"})
+      if (!codec) codec = m.Find(name);
+    if (!codec) continue;
+    auto b = std::make_unique<Branch>();
+    b->kind = "video";
+    b->mline = m.mline;
+    b->pt = codec->pt;
+    Codec c = *codec;
+    c.clockRate = 90000;
+    b->caps = CodecCaps("video", c, codec->pt);
+    b->handle = peer->handle;
+    peer->branches.push_back(std::move(b));
+    break;
+  }
+  if (peer->branches.empty())
+    throw InvalidParams("invalid parameter 'sdp': the offer receives no VP8 or H264 video",
+                        {{"param", "sdp"}, {"expected", "a recvonly offer with VP8 or H264 video"}});
+  GstElement* webrtc = NewWebRtcBin(*peer, "sub_" + peerId);
+  gst_bin_add(GST_BIN(pipeline_), webrtc);
+  RequestSinks(*peer);
+  gst_element_sync_state_with_parent(webrtc);
+  Branch& b = *peer->branches.front();
+  NewSwitch(b, "sw_" + peerId + "_" + std::to_string(b.mline), 0);
+  Peer& ref = *peer;
+  peers_[peerId] = std::move(peer);
+  for (const auto& src : sources) AddSource(peerId, src);
+  Negotiate(ref, sdp, std::move(done));
+}
+
+void RoomPipeline::AddSource(const std::string& peerId, const std::string& publisherId) {
+  auto it = peers_.find(peerId);
+  auto pub = peers_.find(publisherId);
+  if (it == peers_.end() || !it->second->switched || pub == peers_.end() || !pub->second->publisher) return;
+  Branch& b = *it->second->branches.front();
+  for (const auto& in : b.inputs)
+    if (in.sourceId == publisherId) return;
+  std::string want = gst_structure_get_string(gst_caps_get_structure(b.caps, 0), "encoding-name");
+  for (auto& t : pub->second->tracks) {
+    if (t->kind != "video" || t->codec.name != want) continue;
+    AttachInput(b, t.get(), publisherId);
+    RequestKeyframe(publisherId);
+    return;
+  }
+}
+
+void RoomPipeline::RemoveSource(const std::string& publisherId) {
+  for (auto& [id, peer] : peers_) {
+    if (!peer->switched) continue;
+    for (auto& b : peer->branches) {
+      for (auto in = b->inputs.begin(); in != b->inputs.end();) {
+        if (in->sourceId != publisherId) {
+          ++in;
+          continue;
+        }
+        DetachInput(*b, *in);
+        in = b->inputs.erase(in);
+      }
+    }
+  }
+}
+
+void RoomPipeline::SelectSource(const std::string& peerId, const std::string& publisherId) {
+  auto it = peers_.find(peerId);
+  if (it == peers_.end() || !it->second->switched) return;
+  Branch& b = *it->second->branches.front();
+  for (const auto& in : b.inputs) {
+    if (in.sourceId != publisherId || !in.switchPad) continue;
+    unsigned index = 0;
+    if (sscanf(GST_PAD_NAME(in.switchPad), "sink_%u", &index) == 1) g_object_set(b.sw, "target", guint(index), nullptr);
+    return;
+  }
+}
+
+std::optional<double> RoomPipeline::AudioLevel(const std::string& publisherId) const {
+  auto it = peers_.find(publisherId);
+  if (it == peers_.end()) return std::nullopt;
+  for (const auto& t : it->second->tracks)
+    if (t->kind == "audio" && t->audioLevelExt > 0) {
+      // Nothing for half a second (muted, stopped): silent.
+      if (g_get_monotonic_time() - t->levelAt.load(std::memory_order_relaxed) > 500000) return -127.0;
+      return -double(t->levelDbov.load(std::memory_order_relaxed));
+    }
+  return std::nullopt;
+}
+
+// "atrium-rtpswitch" from a subscription's switch (named sw_<peer>_<mline>), on the
+// control thread: tells the listener which layer, or which source, it forwards now.
+void RoomPipeline::OnSwitchMessage(GstMessage* msg) {
+  std::string name = GST_OBJECT_NAME(GST_MESSAGE_SRC(msg));
+  if (name.rfind("sw_", 0) != 0) return;
+  std::string peerId = name.substr(3, name.rfind('_') - 3);
+  auto it = peers_.find(peerId);
+  if (it == peers_.end()) return;
+  const GstStructure* st = gst_message_get_structure(msg);
+  gint to = -1;
+  gst_structure_get_int(st, "to", &to);
+  const gchar* reason = gst_structure_get_string(st, "reason");
+  std::string sourceId;
+  if (it->second->switched && !it->second->branches.empty())
+    for (const auto& in : it->second->branches.front()->inputs)
+      if (in.switchPad && std::string(GST_PAD_NAME(in.switchPad)) == "sink_" + std::to_string(to)) sourceId = in.sourceId;
+  GST_DEBUG("play switched [room:%s play:%s to:%d source:%s reason:%s]", name_.c_str(), peerId.c_str(), to,
+            sourceId.c_str(), reason ? reason : "");
+  listener_.OnPlaySwitched(peerId, to, sourceId, reason ? reason : "");
 }
 
 }  // namespace atrium::media

@@ -12,6 +12,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -26,6 +27,11 @@ public:
     // ICE or DTLS failed, or the peer's branch broke: the owner removes the peer.
     virtual void OnPeerFailed(const std::string& peerId, const std::string& reason) = 0;
     virtual void OnPeerConnected(const std::string& peerId) {}
+    // A subscription's switch now forwards input `to` (a simulcast layer, or for a
+    // switched play the index of its source); `reason` is "target", "fallback" (what was
+    // chosen stopped arriving) or "restore" (it came back).
+    virtual void OnPlaySwitched(const std::string& peerId, int to, const std::string& sourceId,
+                                const std::string& reason) {}
   };
   // Exactly one of answer/error is non-empty.
   using AnswerDone = std::function<void(const std::string& answer, const std::string& error)>;
@@ -62,6 +68,33 @@ public:
   void GetStats(const std::string& peerId, StatsDone done);
   // Removes a peer; a publisher's subscribers go with it. Unknown ids are ignored.
   void Remove(const std::string& peerId);
+
+  // ---- simulcast ----
+  // The rids of a publisher's video layers, smallest first (empty: not simulcast).
+  std::vector<std::string> VideoLayers(const std::string& publisherId) const;
+  // Which layer a subscription should get (clamped to the layers there are); the switch
+  // changes at that layer's next keyframe, and falls back by itself while it does not
+  // arrive. Returns the layer set, or -1 when the play has no layers.
+  int SetLayer(const std::string& playId, int layer);
+  struct LayerStat {
+    std::string rid;
+    uint64_t packets = 0;  // received so far
+    bool active = false;   // a packet in the last second
+  };
+  std::vector<LayerStat> LayerStats(const std::string& publisherId) const;
+
+  // ---- switched plays (the voice-activated stream) ----
+  // Answers a recvonly offer with one video track whose source is one of `sources`
+  // (publishers), chosen with SelectSource; sources come and go with Add/RemoveSource.
+  // A source whose video codec the offer does not take is left out.
+  void PlaySwitched(const std::string& peerId, const std::vector<std::string>& sources, const std::string& sdp,
+                    AnswerDone done);
+  void AddSource(const std::string& peerId, const std::string& publisherId);
+  void RemoveSource(const std::string& publisherId);  // from every switched play
+  void SelectSource(const std::string& peerId, const std::string& publisherId);
+  // The latest audio level of a publisher's audio track from its ssrc-audio-level header
+  // extension, in dBov (0 loud .. -127 silent); nullopt when it does not send one.
+  std::optional<double> AudioLevel(const std::string& publisherId) const;
 
   // Tells the listener that a peer failed (if it still exists).
   void ReportFailure(const std::string& peerId, const std::string& reason);
@@ -102,13 +135,24 @@ public:
 
   struct Handle;
   struct Track;
+  struct BranchInput;
   struct Branch;
   struct Peer;
 
 private:
   std::shared_ptr<Handle> NewHandle(const std::string& peerId);
   GstElement* NewWebRtcBin(Peer& peer, const std::string& name);
-  void Negotiate(Peer& peer, const std::string& sdp, AnswerDone done);
+  // `prefs`: a publisher's answer caps by m-line (owned; set again on the transceivers
+  // once the offer is in).
+  void Negotiate(Peer& peer, const std::string& sdp, AnswerDone done,
+                 std::vector<std::pair<unsigned, GstCaps*>> prefs = {});
+  // Taps `t` for branch `b` (a new fan-out group member), through the switch if it has one.
+  void AttachInput(Branch& b, Track* t, const std::string& sourceId);
+  void RequestSinks(Peer& peer);
+  // An atriumrtpswitch for `b`, linked to its webrtcbin sink pad.
+  void NewSwitch(Branch& b, const std::string& name, int target);
+  void DetachInput(Branch& b, BranchInput& in);
+  void OnSwitchMessage(GstMessage* msg);
   void OnBusError(GstMessage* msg);
   void Destroy(Peer& peer);
   static gboolean OnBusMessage(GstBus*, GstMessage* msg, gpointer self);

@@ -4,6 +4,8 @@
 
 #include <glib.h>
 
+#include <algorithm>
+#include <cstring>
 #include <memory>
 
 namespace atrium::media {
@@ -14,11 +16,62 @@ namespace {
   throw InvalidParams("invalid parameter 'sdp': " + why, {{"param", "sdp"}, {"expected", why}});
 }
 
+// RFC 8851: rid-id = 1*(alpha-numeric / "-" / "_"), at most 16 here.
+bool IsRidName(const char* s) {
+  size_t n = strlen(s);
+  if (n == 0 || n > 16) return false;
+  for (size_t i = 0; i < n; ++i)
+    if (!g_ascii_isalnum(s[i]) && s[i] != '-' && s[i] != '_') return false;
+  return true;
+}
+
 std::string Upper(const std::string& s) {
   gchar* u = g_ascii_strup(s.c_str(), -1);
   std::string out = u;
   g_free(u);
   return out;
+}
+
+// a=extmap:ID[/direction] URI [attributes]; ids 1..255 (one- and two-byte headers).
+// a=rid:X send [restrictions]; a=simulcast:send X;Y,~Z (alternatives "," and paused "~"
+// are all taken as layers). Anything malformed is skipped, not refused.
+void ParseExtensions(const GstSDPMedia* m, OfferMedia& om) {
+  std::vector<std::string> rids, order;
+  for (guint a = 0; a < gst_sdp_media_attributes_len(m); ++a) {
+    const GstSDPAttribute* attr = gst_sdp_media_get_attribute(m, a);
+    if (!attr->key || !attr->value) continue;
+    std::string key = attr->key, val = attr->value;
+    if (key == "extmap") {
+      gchar** f = g_strsplit(val.c_str(), " ", 3);
+      guint64 id = 0;
+      if (f[0] && f[1] && g_ascii_string_to_unsigned(std::string(f[0]).substr(0, std::string(f[0]).find('/')).c_str(),
+                                                     10, 1, 255, &id, nullptr) &&
+          g_utf8_validate(f[1], -1, nullptr) && strlen(f[1]) < 256 && om.extmaps.size() < 32)
+        om.extmaps.push_back({int(id), f[1]});
+      g_strfreev(f);
+    } else if (key == "rid") {
+      gchar** f = g_strsplit(val.c_str(), " ", 3);
+      if (f[0] && f[1] && g_strcmp0(f[1], "send") == 0 && IsRidName(f[0]) && rids.size() < 8) rids.push_back(f[0]);
+      g_strfreev(f);
+    } else if (key == "simulcast") {
+      gchar** f = g_strsplit(val.c_str(), " ", 3);
+      if (f[0] && f[1] && g_strcmp0(f[0], "send") == 0) {
+        gchar** ids = g_strsplit_set(f[1], ";,", 16);
+        for (gchar** id = ids; *id; ++id) {
+          const char* name = **id == '~' ? *id + 1 : *id;
+          if (IsRidName(name)) order.push_back(name);
+        }
+        g_strfreev(ids);
+      }
+      g_strfreev(f);
+    }
+  }
+  for (const auto& r : order)
+    if (std::find(rids.begin(), rids.end(), r) != rids.end() &&
+        std::find(om.sendRids.begin(), om.sendRids.end(), r) == om.sendRids.end())
+      om.sendRids.push_back(r);
+  for (const auto& r : rids)
+    if (std::find(om.sendRids.begin(), om.sendRids.end(), r) == om.sendRids.end()) om.sendRids.push_back(r);
 }
 
 }  // namespace
@@ -28,6 +81,12 @@ std::optional<Codec> OfferMedia::Find(const std::string& name) const {
   for (const auto& c : codecs)
     if (c.name == want) return c;
   return std::nullopt;
+}
+
+int OfferMedia::ExtmapId(const std::string& uri) const {
+  for (const auto& e : extmaps)
+    if (e.uri == uri) return e.id;
+  return -1;
 }
 
 bool IsForwardableCodec(const std::string& kind, const std::string& name) {
@@ -84,6 +143,7 @@ std::vector<OfferMedia> ParseOffer(const std::string& sdp) {
       }
       if (!c.name.empty() && c.clockRate > 0) om.codecs.push_back(c);
     }
+    ParseExtensions(m, om);
     if (om.kind == "audio" || om.kind == "video") anyAv = true;
     out.push_back(std::move(om));
   }

@@ -7,6 +7,7 @@
 
 #include <glib.h>
 
+#include <algorithm>
 #include <cmath>
 
 #define GST_CAT_DEFAULT atrium_rooms_debug
@@ -20,16 +21,29 @@ Conference::Conference(int64_t roomId, std::string mode, media::IceConfig ice, s
     : roomId_(roomId), mode_(std::move(mode)), onEmpty_(std::move(onEmpty)) {
   pipeline_ = std::make_unique<media::RoomPipeline>(std::to_string(roomId), std::move(ice), *this);
   pipeline_->onElementMessage = [this](GstMessage* m) {
+    if (meters_ && meters_->OnElementMessage(m)) return;
     if (mixer_) mixer_->OnElementMessage(m);
   };
   transcoders_ = std::make_unique<media::Transcoders>(*pipeline_, media::TranscodeProfile::Current());
   definition_ = definition;
-  if (mode_ == "mcu") StartMixer();
+  if (mode_ == "mcu") {
+    StartMixer();
+  } else {
+    levelTimer_ = g_timeout_add(
+        100,
+        [](gpointer self) -> gboolean {
+          static_cast<Conference*>(self)->PollLevels();
+          return G_SOURCE_CONTINUE;
+        },
+        this);
+  }
   GST_INFO("conference started [room:%" G_GINT64_FORMAT " mode:%s]", roomId_, mode_.c_str());
 }
 
 Conference::~Conference() {
   if (observer_) observer_->OnConferenceEnding(*this);
+  if (levelTimer_) g_source_remove(levelTimer_);
+  meters_.reset();
   transcoders_.reset();
   mixer_.reset();
   pipeline_.reset();
@@ -55,7 +69,10 @@ json Conference::ParticipantsJson(const std::string& except) const {
     json streams = json::array();
     for (const auto& sid : p.streams) {
       const auto& s = streams_.at(sid);
-      if (s.live) streams.push_back({{"streamId", s.id}, {"kind", s.kind}, {"tracks", s.tracks}});
+      if (!s.live) continue;
+      json sj = {{"streamId", s.id}, {"kind", s.kind}, {"tracks", s.tracks}};
+      if (!s.layers.empty()) sj["layers"] = s.layers;
+      streams.push_back(sj);
     }
     j["streams"] = streams;
     out.push_back(j);
@@ -106,6 +123,7 @@ void Conference::Leave(const std::string& participantId) {
   for (const auto& playId : std::set<std::string>(it->second.plays)) RemovePlay(playId);
   for (const auto& streamId : std::set<std::string>(it->second.streams)) RemoveStream(streamId, true);
   if (mixer_) mixer_->RemoveParticipant(participantId);
+  speakers_.Remove(participantId);
   participants_.erase(participantId);
   GST_INFO("participant left [room:%" G_GINT64_FORMAT " participant:%s]", roomId_, participantId.c_str());
   Broadcast("participantLeft", {{"participantId", participantId}});
@@ -135,14 +153,20 @@ std::string Conference::Publish(const std::string& participantId, const std::str
       return done("", error);
     }
     it->second.live = true;
+    it->second.layers = pipeline_->VideoLayers(streamId);
     if (mixer_) mixer_->AddStream(streamId, it->second.participantId, it->second.kind);
     done(answer, "");
     if (observer_) observer_->OnStreamLive(*this, it->second);
-    Broadcast("streamPublished", {{"streamId", streamId},
-                                  {"participantId", it->second.participantId},
-                                  {"kind", it->second.kind},
-                                  {"tracks", it->second.tracks}},
-              it->second.participantId);
+    if (meters_) meters_->Add(streamId);
+    if (it->second.kind == "camera")
+      for (const auto& [playId, play] : plays_)
+        if (play.streamId == "speaker") pipeline_->AddSource(playId, streamId);
+    json announce = {{"streamId", streamId},
+                     {"participantId", it->second.participantId},
+                     {"kind", it->second.kind},
+                     {"tracks", it->second.tracks}};
+    if (!it->second.layers.empty()) announce["layers"] = it->second.layers;
+    Broadcast("streamPublished", announce, it->second.participantId);
     OnStreamLive(it->second);
   });
   streams_[streamId] = Stream{streamId, participantId, kind, pipeline_->TrackKinds(streamId), false};
@@ -156,6 +180,7 @@ std::string Conference::Play(const std::string& participantId, const std::string
   Participant& p = Require(participantId);
   auto s = streams_.find(streamId);
   if (streamId == "mix" && mixer_ && mode_ == "mcu") return PlayMix(p, sdp, std::move(done));
+  if (streamId == "speaker" && mode_ != "mcu") return PlaySpeaker(p, sdp, std::move(done));
   if (s == streams_.end() || !s->second.live)
     throw AppError(ErrorCode::NotFound, "no such stream in this conference", {{"streamId", streamId}});
   return PlaySource(p, streamId, streamId, sdp, std::move(done));
@@ -196,9 +221,140 @@ std::string Conference::PlaySource(Participant& p, const std::string& streamId, 
     if (from != source) transcoders_->Release(from);
     throw;
   }
-  plays_[playId] = Playback{playId, p.id, streamId, from};
+  bool video = false;
+  if (pipeline_->TrackTee(from, "video"))
+    for (const auto& m : media::ParseOffer(sdp))
+      video = video || (m.kind == "video" && !m.rejected && m.direction != "sendonly" && m.direction != "inactive");
+  plays_[playId] = Playback{playId, p.id, streamId, from, ++playSerial_, video};
   p.plays.insert(playId);
+  EnforceVideoMax(p, playId);
   return playId;
+}
+
+std::string Conference::CameraOf(const std::string& participantId) const {
+  auto p = participants_.find(participantId);
+  if (p == participants_.end()) return {};
+  for (const auto& id : p->second.streams)
+    if (auto s = streams_.find(id); s != streams_.end() && s->second.live && s->second.kind == "camera") return id;
+  return {};
+}
+
+std::string Conference::PlaySpeaker(Participant& p, const std::string& sdp, AnswerDone done) {
+  if (p.plays.size() >= 64) throw AppError(ErrorCode::Conflict, "too many plays by one participant");
+  std::vector<std::string> sources;
+  for (const auto& [id, s] : streams_)
+    if (s.live && s.kind == "camera") sources.push_back(id);
+  std::string playId = NewId("p");
+  pipeline_->PlaySwitched(playId, sources, sdp, [this, playId, done = std::move(done)](const std::string& answer,
+                                                                                     const std::string& error) {
+    if (!plays_.count(playId)) return done("", "the play was stopped");
+    if (!error.empty()) RemovePlay(playId);
+    done(answer, error);
+  });
+  plays_[playId] = Playback{playId, p.id, "speaker", "speaker", ++playSerial_, true};
+  p.plays.insert(playId);
+  // Levels of clients without the audio-level header extension are decoded while a
+  // speaker play exists.
+  if (!meters_) {
+    meters_ = std::make_unique<media::LevelMeters>(*pipeline_);
+    for (const auto& [id, s] : streams_)
+      if (s.live && !pipeline_->AudioLevel(id)) meters_->Add(id);
+  }
+  std::string show = CameraOf(speakers_.current());
+  if (show.empty() && !sources.empty()) show = sources.front();
+  if (!show.empty()) pipeline_->SelectSource(playId, show);
+  EnforceVideoMax(p, playId);
+  GST_INFO("speaker play [room:%" G_GINT64_FORMAT " participant:%s play:%s sources:%zu]", roomId_, p.id.c_str(),
+           playId.c_str(), sources.size());
+  return playId;
+}
+
+void Conference::PollLevels() {
+  gint64 now = g_get_monotonic_time();
+  for (const auto& [pid, p] : participants_) {
+    std::optional<double> level;
+    for (const auto& sid : p.streams) {
+      auto s = streams_.find(sid);
+      if (s == streams_.end() || !s->second.live) continue;
+      auto l = pipeline_->AudioLevel(sid);
+      if (!l && meters_) l = meters_->Level(sid);
+      if (l) level = std::max(level.value_or(-127.0), *l);
+    }
+    if (!level) continue;
+    if (p.muted) level = -127.0;  // the server drops its audio
+    auto r = speakers_.Update(pid, *level, now);
+    if (r.notify) Broadcast("speaking", {{"participantId", pid}, {"level", std::round(*level * 10) / 10}});
+    if (r.changed) {
+      std::string show = CameraOf(speakers_.current());
+      GST_INFO("active speaker [room:%" G_GINT64_FORMAT " participant:%s stream:%s]", roomId_,
+               speakers_.current().c_str(), show.c_str());
+      if (!show.empty())
+        for (const auto& [playId, play] : plays_)
+          if (play.streamId == "speaker") pipeline_->SelectSource(playId, show);
+    }
+  }
+}
+
+void Conference::OnPlaySwitched(const std::string& peerId, int to, const std::string& sourceId,
+                                const std::string& reason) {
+  auto play = plays_.find(peerId);
+  if (play == plays_.end()) return;
+  auto owner = participants_.find(play->second.participantId);
+  if (owner == participants_.end() || !owner->second.notify) return;
+  if (play->second.streamId == "speaker") {
+    auto s = streams_.find(sourceId);
+    owner->second.notify("speakerStream", {{"playId", peerId},
+                                           {"streamId", sourceId},
+                                           {"participantId", s == streams_.end() ? "" : s->second.participantId}});
+    return;
+  }
+  auto s = streams_.find(play->second.streamId);
+  json params = {{"playId", peerId}, {"streamId", play->second.streamId}, {"layer", to}, {"reason", reason}};
+  if (s != streams_.end() && to >= 0 && size_t(to) < s->second.layers.size()) params["rid"] = s->second.layers[to];
+  owner->second.notify("layerChanged", params);
+}
+
+int Conference::SetLayer(const std::string& participantId, const std::string& playId, int layer) {
+  Participant& p = Require(participantId);
+  if (!p.plays.count(playId)) throw AppError(ErrorCode::NotFound, "no such play of yours", {{"playId", playId}});
+  int set = pipeline_->SetLayer(playId, layer);
+  if (set < 0) throw AppError(ErrorCode::Conflict, "the stream this play receives sends no simulcast layers", {{"playId", playId}});
+  return set;
+}
+
+int Conference::SetLayerAll(const std::string& participantId, int layer) {
+  Participant& p = Require(participantId);
+  int n = 0;
+  for (const auto& playId : p.plays)
+    if (pipeline_->SetLayer(playId, layer) >= 0) ++n;
+  return n;
+}
+
+void Conference::SetVideoMax(const std::string& participantId, int max) {
+  Participant& p = Require(participantId);
+  p.videoMax = max;
+  EnforceVideoMax(p, {});
+}
+
+// The oldest video plays beyond the participant's cap stop, never `keepPlayId` (the one
+// just asked for).
+void Conference::EnforceVideoMax(Participant& p, const std::string& keepPlayId) {
+  if (p.videoMax <= 0) return;
+  std::vector<const Playback*> video;
+  for (const auto& id : p.plays)
+    if (auto it = plays_.find(id); it != plays_.end() && it->second.video) video.push_back(&it->second);
+  if (int(video.size()) <= p.videoMax) return;
+  std::sort(video.begin(), video.end(), [](const Playback* a, const Playback* b) { return a->serial < b->serial; });
+  std::vector<std::pair<std::string, std::string>> stop;  // playId, streamId
+  for (const auto* play : video) {
+    if (int(video.size() - stop.size()) <= p.videoMax) break;
+    if (play->id != keepPlayId) stop.emplace_back(play->id, play->streamId);
+  }
+  for (const auto& [playId, streamId] : stop) {
+    RemovePlay(playId);
+    GST_INFO("play stopped by videoMax [participant:%s play:%s]", p.id.c_str(), playId.c_str());
+    if (p.notify) p.notify("playStopped", {{"playId", playId}, {"streamId", streamId}, {"reason", "videoMax"}});
+  }
 }
 
 void Conference::StartMixer() {
@@ -260,6 +416,7 @@ void Conference::RemoveStream(const std::string& streamId, bool announce) {
     }
   }
   if (observer_ && s.live) observer_->OnStreamEnding(*this, streamId);
+  if (meters_) meters_->Remove(streamId);
   transcoders_->DropSource(streamId);
   if (mixer_) mixer_->RemoveStream(streamId);
   pipeline_->Remove(streamId);
@@ -274,9 +431,14 @@ void Conference::RemovePlay(const std::string& playId) {
   if (it == plays_.end()) return;
   pipeline_->Remove(playId);
   if (media::Transcoders::IsTranscoded(it->second.source)) transcoders_->Release(it->second.source);
+  bool speaker = it->second.streamId == "speaker";
   if (auto owner = participants_.find(it->second.participantId); owner != participants_.end())
     owner->second.plays.erase(playId);
   plays_.erase(it);
+  // The last speaker play gone, decoded levels are not needed any more.
+  if (speaker && meters_ &&
+      std::none_of(plays_.begin(), plays_.end(), [](const auto& p) { return p.second.streamId == "speaker"; }))
+    meters_.reset();
 }
 
 std::string Conference::OwnerOf(const std::string& peerId) const {

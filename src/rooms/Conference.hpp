@@ -3,6 +3,8 @@
 // control thread. Clients hear about changes through each participant's Notify.
 #pragma once
 
+#include "media/ActiveSpeaker.hpp"
+#include "media/LevelMeters.hpp"
 #include "media/Mixer.hpp"
 #include "media/RoomPipeline.hpp"
 #include "media/Transcoders.hpp"
@@ -46,6 +48,7 @@ public:
     bool mayEnableVideo = false;
     bool handRaised = false;
     bool audio = true, video = true;  // self-reported (conference.updateMedia)
+    int videoMax = 0;  // conference.setVideoMax: most video plays at once, 0 = no cap
   };
   // A participant a host removed; it may not join again unless allowRejoin.
   struct Kicked {
@@ -61,12 +64,15 @@ public:
     std::string kind;  // camera, screen
     std::vector<std::string> tracks;
     bool live = false;  // answered; announced to the room
+    std::vector<std::string> layers;  // simulcast rids, smallest first
   };
   struct Playback {
     std::string id;
     std::string participantId;
     std::string streamId;
     std::string source;  // what the pipeline plays: the stream, the participant's mix, or a transcoded copy
+    uint64_t serial = 0;  // creation order
+    bool video = false;   // it receives video (counts against videoMax)
   };
 
   // Told when a stream goes live, just before one goes, and just before the pipeline
@@ -151,6 +157,20 @@ public:
   // media::RoomPipeline::Listener
   void OnPeerCandidate(const std::string& peerId, unsigned mline, const std::string& candidate) override;
   void OnPeerFailed(const std::string& peerId, const std::string& reason) override;
+  void OnPlaySwitched(const std::string& peerId, int to, const std::string& sourceId,
+                      const std::string& reason) override;
+
+  // ---- simulcast and the voice-activated stream (SFU) ----
+  // The layer (0 = smallest) one of the participant's plays gets; returns the layer set.
+  // Throws NotFound (not its play), Conflict (the stream sends no layers).
+  int SetLayer(const std::string& participantId, const std::string& playId, int layer);
+  // Every play of the participant that has layers; returns how many.
+  int SetLayerAll(const std::string& participantId, int layer);
+  // The most videos the participant plays at once (0: no cap); the oldest video plays
+  // beyond it stop now and whenever a new one starts (`playStopped` to it).
+  void SetVideoMax(const std::string& participantId, int max);
+  // The active speaker (SFU rooms: from audio levels), "" when nobody spoke yet.
+  const std::string& ActiveSpeakerId() const { return speakers_.current(); }
 
   // MCU: the mix's layout (throws InvalidParams, or Conflict outside MCU rooms).
   void SetLayout(const nlohmann::json& params);
@@ -188,6 +208,13 @@ private:
   std::string PlaySource(Participant& p, const std::string& streamId, const std::string& source,
                          const std::string& sdp, AnswerDone done);
   void StartMixer();
+  // "speaker": a video play that follows the active speaker's camera.
+  std::string PlaySpeaker(Participant& p, const std::string& sdp, AnswerDone done);
+  // The camera stream to show for `participantId` in a speaker play ("" if none).
+  std::string CameraOf(const std::string& participantId) const;
+  // SFU rooms, every 100 ms: levels → speaking notifications and the active speaker.
+  void PollLevels();
+  void EnforceVideoMax(Participant& p, const std::string& keepPlayId);
 
   int64_t roomId_;
   std::string mode_;
@@ -200,6 +227,10 @@ private:
   std::unique_ptr<media::Mixer> mixer_;  // MCU rooms; SFU rooms while a composite is recorded
   int compositeUsers_ = 0;
   std::unique_ptr<media::Transcoders> transcoders_;
+  media::ActiveSpeaker speakers_;              // SFU rooms
+  std::unique_ptr<media::LevelMeters> meters_;  // SFU rooms while a speaker play exists
+  guint levelTimer_ = 0;
+  uint64_t playSerial_ = 0;
   StreamObserver* observer_ = nullptr;
   uint64_t nextId_ = 1;
   bool allMuted_ = false, allMayUnmute_ = false;

@@ -368,6 +368,25 @@ bool ReceiveCounter::SampleYuv(double fx, double fy, int yuv[3]) const {
   return ok;
 }
 
+std::string ReceiveCounter::ColourAt(double fx, double fy) const {
+  int yuv[3];
+  if (!SampleYuv(fx, fy, yuv)) return "none";
+  if (yuv[2] > 180 && yuv[1] < 140) return "red";
+  if (yuv[1] < 100 && yuv[2] < 100) return "green";
+  if (yuv[1] > 180 && yuv[2] < 140) return "blue";
+  return "yuv(" + std::to_string(yuv[0]) + "," + std::to_string(yuv[1]) + "," + std::to_string(yuv[2]) + ")";
+}
+
+int ReceiveCounter::frameWidth() const {
+  std::lock_guard<std::mutex> lock(impl_->contentMutex);
+  return impl_->haveVideoInfo ? GST_VIDEO_INFO_WIDTH(&impl_->videoInfo) : 0;
+}
+
+int ReceiveCounter::frameHeight() const {
+  std::lock_guard<std::mutex> lock(impl_->contentMutex);
+  return impl_->haveVideoInfo ? GST_VIDEO_INFO_HEIGHT(&impl_->videoInfo) : 0;
+}
+
 double ReceiveCounter::ToneAmplitude(double hz) const {
   std::lock_guard<std::mutex> lock(impl_->contentMutex);
   const auto& a = impl_->audio;

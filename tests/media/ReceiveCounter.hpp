@@ -43,6 +43,12 @@ public:
   // The last decoded video frame at (fx, fy), fractions of its width and height: Y, U, V
   // (0..255). False before the first frame. Any thread.
   bool SampleYuv(double fx, double fy, int yuv[3]) const;
+  // videotestsrc's solid "red", "green" or "blue" at (fx, fy) of the last frame, told apart
+  // by chroma (BT.601); "none" before the first frame, else "yuv(Y,U,V)".
+  std::string ColourAt(double fx, double fy) const;
+  // The size of the last decoded video frame (0 before the first). Any thread.
+  int frameWidth() const;
+  int frameHeight() const;
   // Amplitude (0..1 of full scale) of a tone at `hz` in the last half second of decoded
   // audio (Goertzel over the channels' mean). 0 before any audio. Any thread.
   double ToneAmplitude(double hz) const;

@@ -6,9 +6,11 @@
 #include "tests/media/Loop.hpp"
 #include "tests/media/ReceiveCounter.hpp"
 
+#include <gst/rtp/rtp.h>
 #include <gst/sdp/sdp.h>
 
 #include <algorithm>
+#include <cmath>
 #include <atomic>
 #include <stdexcept>
 
@@ -68,6 +70,106 @@ struct WebRtcClient::Impl : std::enable_shared_from_this<Impl> {
   std::string lastError;
   std::atomic<int> videoLossEvery{0};  // publisher: drop every Nth video RTP packet
   std::atomic<uint64_t> videoPackets{0};
+  GstElement* tone = nullptr;  // publisher: the audiotestsrc
+  // Publisher header extensions written by RidProbe / LevelProbe, and their ids in the offer.
+  static constexpr int kMidExt = 9, kRidExt = 10, kLevelExt = 11;
+  struct Layer {
+    Impl* impl;
+    std::string rid;
+    std::atomic<bool> active{true};
+  };
+  std::vector<std::unique_ptr<Layer>> layers;
+  std::atomic<int> levelDbov{127};
+
+  static void AddExtension(GstBuffer* buf, int id, const void* data, guint size) {
+    GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
+    if (!gst_rtp_buffer_map(buf, GST_MAP_READWRITE, &rtp)) return;
+    gst_rtp_buffer_add_extension_onebyte_header(&rtp, guint8(id), data, size);
+    gst_rtp_buffer_unmap(&rtp);
+  }
+  // Each layer's packets get the mid and rtp-stream-id extensions; an inactive layer's are dropped.
+  static GstPadProbeReturn RidProbe(GstPad*, GstPadProbeInfo* info, gpointer data) {
+    auto* l = static_cast<Layer*>(data);
+    if (!l->active.load()) return GST_PAD_PROBE_DROP;
+    auto tag = [l](GstBuffer* b) {
+      AddExtension(b, kMidExt, "0", 1);
+      AddExtension(b, kRidExt, l->rid.data(), guint(l->rid.size()));
+    };
+    if (info->type & GST_PAD_PROBE_TYPE_BUFFER) {
+      GstBuffer* b = gst_buffer_make_writable(GST_PAD_PROBE_INFO_BUFFER(info));
+      tag(b);
+      GST_PAD_PROBE_INFO_DATA(info) = b;
+    } else {
+      GstBufferList* list = gst_buffer_list_make_writable(GST_PAD_PROBE_INFO_BUFFER_LIST(info));
+      for (guint i = 0; i < gst_buffer_list_length(list); ++i) tag(gst_buffer_list_get_writable(list, i));
+      GST_PAD_PROBE_INFO_DATA(info) = list;
+    }
+    return GST_PAD_PROBE_OK;
+  }
+  // The tone's level (raw S16 before the encoder) → the audio packets' level extension.
+  static GstPadProbeReturn MeasureProbe(GstPad*, GstPadProbeInfo* info, gpointer data) {
+    auto* self = static_cast<Impl*>(data);
+    GstMapInfo m;
+    GstBuffer* b = GST_PAD_PROBE_INFO_BUFFER(info);
+    if (!gst_buffer_map(b, &m, GST_MAP_READ)) return GST_PAD_PROBE_OK;
+    double sum = 0;
+    size_t n = m.size / 2;
+    auto* samples = reinterpret_cast<const int16_t*>(m.data);
+    for (size_t i = 0; i < n; ++i) sum += double(samples[i]) * samples[i];
+    gst_buffer_unmap(b, &m);
+    double rms = n ? std::sqrt(sum / double(n)) / 32768.0 : 0;
+    double db = rms > 0 ? 20 * std::log10(rms) : -127;
+    self->levelDbov = std::clamp(int(-db), 0, 127);
+    return GST_PAD_PROBE_OK;
+  }
+  static GstPadProbeReturn LevelProbe(GstPad*, GstPadProbeInfo* info, gpointer data) {
+    auto* self = static_cast<Impl*>(data);
+    guint8 v = guint8(self->levelDbov.load() & 0x7f);
+    if (info->type & GST_PAD_PROBE_TYPE_BUFFER) {
+      GstBuffer* b = gst_buffer_make_writable(GST_PAD_PROBE_INFO_BUFFER(info));
+      AddExtension(b, kLevelExt, &v, 1);
+      GST_PAD_PROBE_INFO_DATA(info) = b;
+    }
+    return GST_PAD_PROBE_OK;
+  }
+
+  // The offer as browsers write it for simulcast and the audio level: a=extmap, a=rid
+  // and a=simulcast lines on the m-lines that send them.
+  std::string Munge(const std::string& sdp) const {
+    if (layers.empty() && !opt.audioLevelExtension) return sdp;
+    std::string out;
+    std::string kind;
+    size_t pos = 0;
+    auto flush = [&]() {
+      if (kind == "video" && !layers.empty()) {
+        out += "a=extmap:" + std::to_string(kMidExt) + " urn:ietf:params:rtp-hdrext:sdes:mid\r\n";
+        out += "a=extmap:" + std::to_string(kRidExt) + " urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id\r\n";
+        std::string list;
+        for (const auto& l : layers) {
+          out += "a=rid:" + l->rid + " send\r\n";
+          list += (list.empty() ? "" : ";") + l->rid;
+        }
+        out += "a=simulcast:send " + list + "\r\n";
+      }
+      if (kind == "audio" && opt.audioLevelExtension)
+        out += "a=extmap:" + std::to_string(kLevelExt) + " urn:ietf:params:rtp-hdrext:ssrc-audio-level\r\n";
+    };
+    while (pos < sdp.size()) {
+      size_t end = sdp.find("\r\n", pos);
+      if (end == std::string::npos) end = sdp.size();
+      std::string line = sdp.substr(pos, end - pos);
+      pos = end + 2;
+      if (line.rfind("m=", 0) == 0) {
+        flush();
+        kind = line.substr(2, line.find(' ') - 2);
+      }
+      // webrtcbin's own a=ssrc lines would pin the layers' SSRCs to one: browsers send none.
+      if (kind == "video" && !layers.empty() && line.rfind("a=ssrc", 0) == 0) continue;
+      out += line + "\r\n";
+    }
+    flush();
+    return out;
+  }
 
   // The payloader pushes single packets or lists of them (one list per frame).
   static GstPadProbeReturn LossProbe(GstPad*, GstPadProbeInfo* info, gpointer data) {
@@ -174,8 +276,60 @@ struct WebRtcClient::Impl : std::enable_shared_from_this<Impl> {
     receiver.reset();
   }
 
+  void BuildSimulcast() {
+    GstElement* src = Make("videotestsrc");
+    g_object_set(src, "is-live", TRUE, nullptr);
+    if (!opt.pattern.empty()) gst_util_set_object_arg(G_OBJECT(src), "pattern", opt.pattern.c_str());
+    GstElement* raw = Make("capsfilter");
+    CapsPtr full(gst_caps_new_simple("video/x-raw", "format", G_TYPE_STRING, "I420", "width", G_TYPE_INT, opt.width,
+                                     "height", G_TYPE_INT, opt.height, "framerate", GST_TYPE_FRACTION, opt.fps, 1,
+                                     nullptr));
+    g_object_set(raw, "caps", full.get(), nullptr);
+    GstElement* split = Make("tee");
+    GstElement* funnel = Make("rtpfunnel");
+    gst_bin_add_many(GST_BIN(pipeline.get()), src, raw, split, funnel, nullptr);
+    gst_element_link_many(src, raw, split, nullptr);
+    size_t n = opt.simulcastRids.size();
+    for (size_t i = 0; i < n; ++i) {
+      int div = 1 << (n - 1 - i);
+      GstElement* q = Make("queue");
+      GstElement* scale = Make("videoscale");
+      GstElement* size = Make("capsfilter");
+      CapsPtr c(gst_caps_new_simple("video/x-raw", "width", G_TYPE_INT, opt.width / div, "height", G_TYPE_INT,
+                                    opt.height / div, nullptr));
+      g_object_set(size, "caps", c.get(), nullptr);
+      GstElement* enc = Make("vp8enc");
+      g_object_set(enc, "deadline", gint64(1), "keyframe-max-dist",
+                   opt.keyframeMaxDist > 0 ? opt.keyframeMaxDist : 128, nullptr);
+      GstElement* pay = Make("rtpvp8pay");
+      g_object_set(pay, "pt", guint(opt.videoPt), "ssrc", guint(g_random_int()), "picture-id-mode", 2, nullptr);
+      gst_bin_add_many(GST_BIN(pipeline.get()), q, scale, size, enc, pay, nullptr);
+      gst_element_link_many(split, q, scale, size, enc, pay, funnel, nullptr);
+      auto l = std::make_unique<Layer>();
+      l->impl = this;
+      l->rid = opt.simulcastRids[i];
+      GstPad* out = gst_element_get_static_pad(pay, "src");
+      gst_pad_add_probe(out, GstPadProbeType(GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST), RidProbe,
+                        l.get(), nullptr);
+      gst_object_unref(out);
+      layers.push_back(std::move(l));
+    }
+    GstPad* sink = gst_element_request_pad_simple(webrtc, "sink_%u");
+    GstPad* out = gst_element_get_static_pad(funnel, "src");
+    if (GST_PAD_LINK_FAILED(gst_pad_link(out, sink))) throw std::runtime_error("cannot link rtpfunnel to webrtcbin");
+    gst_object_unref(out);
+    GstWebRTCRTPTransceiver* trans = nullptr;
+    g_object_get(sink, "transceiver", &trans, nullptr);
+    sinkPads.push_back(GRef<GstPad>::adopt(sink));
+    auto transRef = GRef<GstWebRTCRTPTransceiver>::adopt(trans);
+    g_object_set(transRef.get(), "direction", GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDONLY, "codec-preferences",
+                 VideoRtpCaps(opt.videoPt, "VP8", false).get(), nullptr);
+  }
+
   void BuildPublisher() {
-    if (opt.video) {
+    if (opt.video && !opt.simulcastRids.empty()) {
+      BuildSimulcast();
+    } else if (opt.video) {
       GstElement* src = Make("videotestsrc");
       g_object_set(src, "is-live", TRUE, nullptr);
       if (!opt.pattern.empty()) gst_util_set_object_arg(G_OBJECT(src), "pattern", opt.pattern.c_str());
@@ -208,12 +362,27 @@ struct WebRtcClient::Impl : std::enable_shared_from_this<Impl> {
     }
     if (opt.audio) {
       GstElement* src = Make("audiotestsrc");
+      tone = src;
       g_object_set(src, "is-live", TRUE, "volume", opt.volume, nullptr);
       if (opt.toneHz > 0) g_object_set(src, "freq", opt.toneHz, nullptr);
+      GstElement* raw = opt.audioLevelExtension ? Make("capsfilter") : nullptr;
+      CapsPtr s16(gst_caps_from_string("audio/x-raw,format=S16LE,channels=1,rate=48000"));
+      if (raw) g_object_set(raw, "caps", s16.get(), nullptr);
       GstElement* enc = Make("opusenc");
       GstElement* pay = Make("rtpopuspay");
       g_object_set(pay, "pt", guint(opt.audioPt), nullptr);
-      AddSendBranch({src, enc, pay}, AudioRtpCaps(opt.audioPt));
+      if (opt.audioLevelExtension) {
+        GstPad* rawOut = gst_element_get_static_pad(raw, "src");
+        gst_pad_add_probe(rawOut, GST_PAD_PROBE_TYPE_BUFFER, MeasureProbe, this, nullptr);
+        gst_object_unref(rawOut);
+        GstPad* out = gst_element_get_static_pad(pay, "src");
+        gst_pad_add_probe(out, GST_PAD_PROBE_TYPE_BUFFER, LevelProbe, this, nullptr);
+        gst_object_unref(out);
+      }
+      if (opt.audioLevelExtension)
+        AddSendBranch({src, raw, enc, pay}, AudioRtpCaps(opt.audioPt));
+      else
+        AddSendBranch({src, enc, pay}, AudioRtpCaps(opt.audioPt));
     }
   }
 
@@ -285,12 +454,18 @@ std::string WebRtcClient::CreateOffer() {
   if (!offer) throw std::runtime_error("create-offer returned no offer");
   CPtr<GstWebRTCSessionDescription, gst_webrtc_session_description_free> offerPtr(offer);
 
+  GCharPtr created_text(gst_sdp_message_as_text(offer->sdp));
+  std::string text = impl_->Munge(created_text.get());
+  GstSDPMessage* munged = nullptr;
+  if (gst_sdp_message_new_from_text(text.c_str(), &munged) != GST_SDP_OK || !munged)
+    throw std::runtime_error("the munged offer is not SDP");
+  CPtr<GstWebRTCSessionDescription, gst_webrtc_session_description_free> local(
+      gst_webrtc_session_description_new(GST_WEBRTC_SDP_TYPE_OFFER, munged));
   PromiseWaiter set;
-  g_signal_emit_by_name(impl_->webrtc, "set-local-description", offer, set.get());
+  g_signal_emit_by_name(impl_->webrtc, "set-local-description", local.get(), set.get());
   set.Wait("set-local-description");
-  GCharPtr text(gst_sdp_message_as_text(offer->sdp));
-  GST_DEBUG_OBJECT(impl_->webrtc, "offer created [sdp:%s]", text.get());
-  return text.get();
+  GST_DEBUG_OBJECT(impl_->webrtc, "offer created [sdp:%s]", text.c_str());
+  return text;
 }
 
 void WebRtcClient::SetAnswer(const std::string& sdp) {
@@ -334,6 +509,12 @@ uint64_t WebRtcClient::audibleAudioBuffers() const {
 }
 void WebRtcClient::SetVideoLoss(int everyNth) {
   impl_->videoLossEvery = everyNth;
+}
+void WebRtcClient::SetVolume(double volume) {
+  if (impl_->tone) g_object_set(impl_->tone, "volume", volume, nullptr);
+}
+void WebRtcClient::SetLayerActive(size_t index, bool active) {
+  if (index < impl_->layers.size()) impl_->layers[index]->active = active;
 }
 uint64_t WebRtcClient::audioBuffersDecoded() const {
   return impl_->receiver ? impl_->receiver->audioBuffersDecoded() : 0;

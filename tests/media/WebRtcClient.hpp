@@ -36,6 +36,14 @@ public:
     std::string pattern;
     double toneHz = 0;
     double volume = 0.8;
+    // Publisher: simulcast, as browsers send it: one encoding per rid (smallest first,
+    // each half the size of the next, the last at width x height), each its own SSRC with
+    // the rtp-stream-id header extension, all on the one video m-line of the offer, which
+    // gets a=rid and a=simulcast lines.
+    std::vector<std::string> simulcastRids;
+    // Publisher: sends the ssrc-audio-level header extension (RFC 6464) with the level of
+    // the test tone, as browsers do.
+    bool audioLevelExtension = false;
   };
 
   explicit WebRtcClient(Options o);
@@ -72,6 +80,11 @@ public:
   // Publisher side: drops every Nth video RTP packet before it is sent (0: none), as a
   // lossy uplink would. Any thread.
   void SetVideoLoss(int everyNth);
+  // Publisher side: the test tone's volume from now on (0 silent). Main thread.
+  void SetVolume(double volume);
+  // Publisher side: stops sending video encoding `index` (simulcast) or resumes it, as a
+  // browser does when its uplink cannot carry a layer. Any thread.
+  void SetLayerActive(size_t index, bool active);
   // Player side: asks the sender for a keyframe (PLI/FIR through webrtcbin's RTP session);
   // false when no video is being received yet. Main thread.
   bool RequestKeyframe();

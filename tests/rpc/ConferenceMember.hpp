@@ -3,6 +3,7 @@
 // and FaultTest.
 #pragma once
 
+#include "tests/media/ReceiveCounter.hpp"
 #include "tests/media/WebRtcClient.hpp"
 #include "tests/rpc/Harness.hpp"
 
@@ -50,6 +51,7 @@ public:
   }
 
   WebRtcClient& peer(const std::string& id) { return *peers_.at(id); }
+  const ReceiveCounter& received(const std::string& id) { return *peers_.at(id)->receiver(); }
   WsClient& ws() { return ws_; }
   const std::string& id() const { return id_; }
   void Drop(const std::string& id) { peers_.erase(id); }

@@ -185,8 +185,11 @@ void RegisterConferenceMethods(Dispatcher& d, Services& s) {
     RequireGrant(s, c, &auth::Grants::subscribe, "subscribe");
     std::string streamId = c.params.str("streamId", 64);
     std::string sdp = c.params.str("sdp", 64 * 1024);
-    if (streamId == "mix" && !conf->mixer())
+    if (streamId == "mix" && conf->mode() != "mcu")
       throw AppError(ErrorCode::NotFound, "this room has no mix (SFU mode)", {{"streamId", "mix"}});
+    if (streamId == "speaker" && conf->mode() == "mcu")
+      throw AppError(ErrorCode::NotFound, "MCU rooms have no voice-activated stream: play \"mix\" (the speaker layout follows the speaker)",
+                     {{"streamId", "speaker"}});
     auto id = std::make_shared<std::string>();
     *id = conf->Play(pid, streamId, sdp, [r, id](const std::string& answer, const std::string& error) {
       Answer(r, "playId", *id, answer, error);
@@ -215,6 +218,26 @@ void RegisterConferenceMethods(Dispatcher& d, Services& s) {
   d.Add("media.unpublish", Access::Public, [&s](Call& c) {
     auto [conf, pid] = Joined(s, c);
     conf->Unpublish(pid, c.params.str("streamId", 64));
+    return json::object();
+  });
+
+  // Simulcast: which layer (0 = smallest) a play gets.
+  d.Add("media.setLayer", Access::Public, [&s](Call& c) {
+    auto [conf, pid] = Joined(s, c);
+    std::string playId = c.params.str("playId", 64);
+    int layer = int(c.params.integer("layer", 0, 2));
+    return json{{"playId", playId}, {"layer", conf->SetLayer(pid, playId, layer)}};
+  });
+
+  d.Add("media.setLayerAll", Access::Public, [&s](Call& c) {
+    auto [conf, pid] = Joined(s, c);
+    int layer = int(c.params.integer("layer", 0, 2));
+    return json{{"plays", conf->SetLayerAll(pid, layer)}};
+  });
+
+  d.Add("conference.setVideoMax", Access::Public, [&s](Call& c) {
+    auto [conf, pid] = Joined(s, c);
+    conf->SetVideoMax(pid, int(c.params.integer("number", 0, 64)));
     return json::object();
   });
 

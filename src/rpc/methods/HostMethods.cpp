@@ -190,6 +190,13 @@ void RegisterHostMethods(Dispatcher& d, Services& s) {
                         : json{{"interval", 0}, {"streams", json::array()}, {"plays", json::array()}};
     if (links)
       result["thresholds"] = {{"lossPercent", links->thresholds().lossPercent}, {"rttMs", links->thresholds().rttMs}};
+    // Simulcast streams: what arrives of each layer.
+    for (auto& st : result["streams"]) {
+      json layers = json::array();
+      for (const auto& l : me.conf->pipeline().LayerStats(st.value("streamId", "")))
+        layers.push_back({{"rid", l.rid}, {"packets", l.packets}, {"active", l.active}});
+      if (!layers.empty()) st["layers"] = layers;
+    }
     return result;
   });
 }
