@@ -173,7 +173,9 @@ log "installed atriumd runs as $(ps -o user= -p "$server_pid") (pid $server_pid)
 pong=$(rpc "$base" server.ping '{}')
 grep -q '"pong":true' <<<"$pong" || fail "server.ping: $pong"
 grep -q "\"version\":\"${version%-*}\"" <<<"$pong" || fail "server.ping version: $pong"
-curl -fsS "$base/" | grep -qi "<html" || fail "the web client is not served"
+# Read the whole page first: grep -q stopping early would fail curl's write (pipefail).
+page=$(curl -fsS "$base/") || fail "the web client is not served"
+grep -qi "<html" <<<"$page" || fail "the web client page is not HTML"
 
 export XDG_CONFIG_HOME=$tmp/xdg
 ctl() { /usr/bin/atriumctl --server "$base" "$@"; }
