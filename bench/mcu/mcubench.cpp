@@ -5,9 +5,8 @@
 // turns its picture white, and the time until the viewer decodes a white tile 0 in the
 // mix is compared with the time until it decodes the white frame forwarded directly
 // (SFU path, same room). bench/mcu/run.sh starts the server and passes its pid.
+#include "bench/common/BenchClient.hpp"
 #include "tests/media/ReceiveCounter.hpp"
-#include "tests/media/WebRtcClient.hpp"
-#include "tests/rpc/Harness.hpp"
 
 #include <gst/gst.h>
 
@@ -24,63 +23,10 @@
 #include <vector>
 
 using namespace atrium::test;
+using atrium::bench::Client;
+using atrium::bench::CpuSeconds;
 
 namespace {
-
-double CpuSeconds(int pid) {
-  std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
-  std::string s((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-  auto close = s.rfind(')');
-  std::istringstream in(s.substr(close + 2));
-  std::string field;
-  double utime = 0, stime = 0;
-  for (int i = 3; i <= 15 && in >> field; ++i) {
-    if (i == 14) utime = std::stod(field);
-    if (i == 15) stime = std::stod(field);
-  }
-  return (utime + stime) / double(sysconf(_SC_CLK_TCK));
-}
-
-class Client {
-public:
-  explicit Client(const std::string& wsUrl) : ws_(wsUrl) {}
-  WsClient& ws() { return ws_; }
-  std::string id;
-
-  std::string Connect(WebRtcClient::Options o, const char* method, json params, const char* idKey) {
-    auto client = std::make_unique<WebRtcClient>(o);
-    auto pending = std::make_shared<std::vector<std::pair<int, std::string>>>();
-    auto sentId = std::make_shared<std::string>();
-    client->onLocalCandidate = [this, pending, sentId](int mline, const std::string& c) {
-      if (sentId->empty())
-        pending->emplace_back(mline, c);
-      else
-        ws_.Notify("media.candidate", {{"id", *sentId}, {"candidate", c}, {"sdpMLineIndex", mline}});
-    };
-    params["sdp"] = client->CreateOffer();
-    json r = ws_.Call(method, params);
-    if (ErrorCodeOf(r) != 0) throw std::runtime_error(std::string(method) + " failed: " + r.dump());
-    std::string pid = ResultOf(r)[idKey];
-    client->SetAnswer(ResultOf(r)["sdp"]);
-    *sentId = pid;
-    for (const auto& [m, c] : *pending) ws_.Notify("media.candidate", {{"id", pid}, {"candidate", c}, {"sdpMLineIndex", m}});
-    peers[pid] = std::move(client);
-    return pid;
-  }
-  void Pump() {
-    for (auto& n : ws_.TakeNotifications([this](const json& j) {
-           return j["method"] == "media.candidate" && peers.count(j["params"]["id"].get<std::string>());
-         })) {
-      const auto& p = n["params"];
-      peers.at(p["id"].get<std::string>())->AddRemoteCandidate(p["sdpMLineIndex"], p["candidate"]);
-    }
-    ws_.TakeNotifications([](const json& j) { return j["method"] == "speaking"; });
-  }
-  std::map<std::string, std::unique_ptr<WebRtcClient>> peers;
-
-private:
-  WsClient ws_;
-};
 
 void SetPattern(WebRtcClient& c, const char* pattern) {
   GstElement* pipeline = GST_ELEMENT(gst_object_get_parent(GST_OBJECT(c.webrtcbin())));

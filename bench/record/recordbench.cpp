@@ -1,11 +1,11 @@
 // Cost of recording a two-party SFU room, and download throughput of a recording file.
 // Starts a private atriumd (temp data dir, ICE on 127.0.0.1), joins two webrtcbin
 // publishers (640x360 VP8 + Opus), and measures atriumd's CPU from /proc over equal
-// windows: without recording, then with each format in layout `tracks`. Then serves a
+// windows: without recording, then with each format in layout `tracks` and `composite`
+// (the room at 720p, 30 fps, from a mixer started for it). Then serves a
 // 100 MB file through GET /recordings/{id}/file with curl, whole and by ranges, and
 // reports throughput and atriumd's RSS. bench/record/run.sh drives it.
-#include "tests/media/WebRtcClient.hpp"
-#include "tests/rpc/Harness.hpp"
+#include "bench/common/BenchClient.hpp"
 
 #include <gst/gst.h>
 #include <unistd.h>
@@ -18,22 +18,9 @@
 #include <sstream>
 
 using namespace atrium::test;
+using atrium::bench::CpuSeconds;
 
 namespace {
-
-double CpuSeconds(int pid) {
-  std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
-  std::string s((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-  std::istringstream in(s.substr(s.rfind(')') + 2));
-  std::string field;
-  unsigned long long utime = 0, stime = 0;
-  for (int i = 3; i <= 15; ++i) {
-    in >> field;
-    if (i == 14) utime = std::stoull(field);
-    if (i == 15) stime = std::stoull(field);
-  }
-  return double(utime + stime) / double(sysconf(_SC_CLK_TCK));
-}
 
 struct Publisher {
   std::unique_ptr<WsClient> ws;
@@ -125,7 +112,17 @@ int main(int argc, char** argv) {
     if (std::string(format) == "webm")
       webmFile = ResultOf(http.Call("recording.get", {{"recordingId", id}}, token))["recording"]["files"][0]["recordingId"];
   }
-  std::printf("composite: not available yet\n");
+  // Composite: this SFU room gets a mixer for the recording (both cameras decoded, the
+  // picture composed at the room's 720p and encoded); MP4 transcodes that picture to H.264.
+  for (const char* format : {"webm", "mp4"}) {
+    json r = http.Call("recording.start", {{"roomId", room}, {"format", format}, {"layout", "composite"}}, token);
+    int64_t id = ResultOf(r)["recordingId"];
+    pump(3000);
+    double cpu = measure();
+    http.Call("recording.stop", {{"recordingId", id}}, token);
+    pump(3000);
+    std::printf("%-22s %6.1f%%  (+%.1f%% total)\n", (std::string(format) + " composite").c_str(), cpu, cpu - base);
+  }
   pubs.clear();
 
   // Download: the finished WebM file's bytes replaced by 100 MB, served as that recording.

@@ -129,14 +129,34 @@
       return id;
     }
 
-    async publish(kind = 'camera') {
+    // `simulcast`: the camera as three encodings (rids q, h, f: a quarter, half and full
+    // size of 1280x720), as a browser publishing to an SFU does.
+    async publish(kind = 'camera', { simulcast = false } = {}) {
       this.stream = await navigator.mediaDevices.getUserMedia({
-        video: { width: 640, height: 480, frameRate: 30 }, audio: true,
+        video: simulcast ? { width: 1280, height: 720, frameRate: 30 } : { width: 640, height: 480, frameRate: 30 },
+        audio: true,
       });
       const pc = new RTCPeerConnection({ bundlePolicy: 'max-bundle', iceServers: [] });
-      for (const track of this.stream.getTracks())
-        pc.addTransceiver(track, { direction: 'sendonly', streams: [this.stream] });
+      for (const track of this.stream.getTracks()) {
+        const init = { direction: 'sendonly', streams: [this.stream] };
+        if (simulcast && track.kind === 'video')
+          init.sendEncodings = [{ rid: 'q', scaleResolutionDownBy: 4 }, { rid: 'h', scaleResolutionDownBy: 2 },
+            { rid: 'f' }];
+        pc.addTransceiver(track, init);
+      }
+      this.publisherPc = pc;
       return this.negotiate(pc, 'media.publish', { kind }, 'streamId');
+    }
+
+    // Per simulcast encoding what the publishing PeerConnection sends: rid → {frameWidth, bytesSent}.
+    async encodings() {
+      const out = {};
+      if (!this.publisherPc) return out;
+      for (const s of (await this.publisherPc.getStats()).values())
+        if (s.type === 'outbound-rtp' && s.kind === 'video')
+          out[s.rid || '-'] = { frameWidth: s.frameWidth || 0, bytesSent: s.bytesSent || 0,
+            active: s.active !== false, limitation: s.qualityLimitationReason || '' };
+      return out;
     }
 
     async play(streamId) {
