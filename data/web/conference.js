@@ -36,10 +36,10 @@ export class Conference extends EventTarget {
       this.participants.delete(participantId);
       this.emit('participants');
     });
-    on('streamPublished', ({ streamId, participantId, kind, tracks }) => {
+    on('streamPublished', ({ streamId, participantId, kind, tracks, layers }) => {
       const p = this.participants.get(participantId);
       if (!p || participantId === this.me.id) return;
-      if (!p.streams.some((s) => s.streamId === streamId)) p.streams.push({ streamId, kind, tracks });
+      if (!p.streams.some((s) => s.streamId === streamId)) p.streams.push({ streamId, kind, tracks, layers });
       this.emit('participants');
       if (this.mixed) return; // the mix carries it
       this.play(streamId, participantId, kind, tracks).catch((e) => this.emit('error', { error: e }));
@@ -139,9 +139,17 @@ export class Conference extends EventTarget {
   }
 
   // Publishes the tracks of `stream` (kind "camera" or "screen"); returns the streamId.
+  // A camera in an SFU room goes as three simulcast encodings (a quarter, half and full
+  // size), so that each viewer can get the size it can take (setLayer).
   async publish(stream, kind = 'camera') {
     const pc = new RTCPeerConnection(PC_CONFIG);
-    for (const track of stream.getTracks()) pc.addTransceiver(track, { direction: 'sendonly', streams: [stream] });
+    const simulcast = kind === 'camera' && this.room && this.room.mode !== 'mcu';
+    for (const track of stream.getTracks()) {
+      const init = { direction: 'sendonly', streams: [stream] };
+      if (simulcast && track.kind === 'video')
+        init.sendEncodings = [{ rid: 'q', scaleResolutionDownBy: 4 }, { rid: 'h', scaleResolutionDownBy: 2 }, { rid: 'f' }];
+      pc.addTransceiver(track, init);
+    }
     try {
       const { streamId } = await this.negotiate(pc, 'media.publish', { kind }, 'streamId');
       this.published.set(streamId, { kind, pc, stream });
@@ -181,6 +189,21 @@ export class Conference extends EventTarget {
     if (!this.plays.has(streamId)) { pc.close(); return null; } // unpublished meanwhile
     this.emit('play', { streamId, participantId, kind, media });
     return play;
+  }
+
+  // The simulcast layers of a stream someone publishes (rids, smallest first), or [].
+  layersOf(streamId) {
+    for (const p of this.participants.values())
+      for (const s of p.streams) if (s.streamId === streamId) return s.layers || [];
+    return [];
+  }
+
+  // Which layer (0 smallest) the play of `streamId` gets; resolves to the layer set.
+  async setLayer(streamId, layer) {
+    const play = this.plays.get(streamId);
+    if (!play || !play.playId) return null;
+    const r = await this.rpc.call('media.setLayer', { playId: play.playId, layer });
+    return r.layer;
   }
 
   stopPlay(streamId, tellServer = true) {

@@ -57,6 +57,20 @@ function tile(key, name, { local = false, kind = 'camera' } = {}) {
   return t;
 }
 
+// A simulcast stream's tile gets a quality choice (the server sends the chosen layer).
+function addLayerChoice(t, conf, streamId) {
+  const layers = conf.layersOf(streamId);
+  if (layers.length < 2 || t.querySelector('select.layer')) return;
+  const names = layers.length === 3 ? ['Low', 'Medium', 'High'] : layers.map((r, i) => `Layer ${i + 1}`);
+  const choice = el('select', { class: 'layer', title: 'Video quality' },
+    ...names.map((n, i) => el('option', { value: String(i) }, n)));
+  choice.setAttribute('aria-label', `Video quality of ${t.querySelector('.name').textContent}`);
+  choice.value = String(layers.length - 1);
+  choice.addEventListener('change', () => conf.setLayer(streamId, Number(choice.value))
+    .catch((e) => meeting.status(messageFor(e))));
+  t.querySelector('figcaption').append(choice);
+}
+
 function dropTile(key) {
   const t = state.tiles.get(key);
   if (!t) return;
@@ -212,6 +226,7 @@ function wire(conf) {
     const t = tile(d.streamId, d.kind === 'mix' ? 'Everyone (mixed)' : nameOf(d.participantId), { kind: d.kind });
     if (d.participantId) t.dataset.participant = d.participantId;
     t.querySelector('video').srcObject = d.media;
+    addLayerChoice(t, conf, d.streamId);
     renderPeople();
   });
   conf.addEventListener('unplay', ({ detail: d }) => dropTile(d.streamId));
