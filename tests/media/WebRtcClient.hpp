@@ -36,6 +36,10 @@ public:
     std::string pattern;
     double toneHz = 0;
     double volume = 0.8;
+    // Publisher: a 16-bit PCM WAV file (espeak-ng -w writes one) sent instead of the test
+    // tone, in a loop at its own pace: appsrc ! clocksync ! audioconvert ! audioresample !
+    // opusenc. "" = audiotestsrc.
+    std::string audioFile;
   };
 
   explicit WebRtcClient(Options o);
