@@ -13,12 +13,14 @@ ATRIUM_DEPS=(
   gstreamer1.0-x  # pango textoverlay: names on MCU tiles
   libnice-dev libopencv-dev
   opencv-data  # Haar cascades for atriumfacedetect
+  gstreamer1.0-pocketsphinx pocketsphinx-en-us  # offline live transcription (conference.transcribe)
   # control plane and storage
   libsoup-3.0-dev libjson-glib-dev nlohmann-json3-dev libsqlite3-dev sqlite3
   libsodium-dev libjwt-dev glib-networking  # TLS for https:// and wss://
   # tests and benchmarks
   libgtest-dev libgmock-dev wrk curl python3
   opencv-doc  # its examples/data/messi5.jpg: the face photo atriumfacedetect is tested on
+  espeak-ng  # speaks the phrase the transcription test publishes
   # sanitizer and fuzzing build (build-asan: clang with ASan, UBSan and libFuzzer), valgrind
   clang-14 libclang-rt-14-dev valgrind
   # browser and interop tests (tests/browser, tests/interop): Debian's Chromium driven by npm

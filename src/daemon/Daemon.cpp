@@ -29,6 +29,8 @@ Daemon::Daemon(Config config) : config_(std::move(config)) {
                                                           media::DefaultPipelinesDir());
   recordings_->RepairInterrupted();
   conferences_.SetStreamObserver(recordings_.get());
+  transcripts_ = std::make_unique<rooms::TranscriptArchive>(*db_);
+  conferences_.SetTranscriptObserver(transcripts_.get());
 
   media::IceConfig ice;
   ice.addresses = config_.iceAddresses.empty() ? media::DefaultIceAddresses() : config_.iceAddresses;

@@ -9,6 +9,7 @@
 #include "rooms/Calls.hpp"
 #include "rooms/ConferenceRegistry.hpp"
 #include "rooms/RecordingManager.hpp"
+#include "rooms/TranscriptArchive.hpp"
 #include "rpc/Dispatcher.hpp"
 #include "rpc/Metrics.hpp"
 #include "rpc/Server.hpp"
@@ -41,8 +42,9 @@ private:
   std::unique_ptr<store::Database> db_;
   std::unique_ptr<auth::TokenService> tokens_;
   std::unique_ptr<auth::AppSigner> signer_;
-  std::unique_ptr<auth::AppSigner> urlSigner_;           // signed recording download URLs
-  std::unique_ptr<rooms::RecordingManager> recordings_;  // outlives the conferences it records
+  std::unique_ptr<auth::AppSigner> urlSigner_;             // signed recording download URLs
+  std::unique_ptr<rooms::RecordingManager> recordings_;    // outlives the conferences it records
+  std::unique_ptr<rooms::TranscriptArchive> transcripts_;  // outlives the conferences it keeps
   rooms::ConferenceRegistry conferences_;
   rooms::Calls calls_;
   rpc::Metrics metrics_;

@@ -20,9 +20,11 @@ Conference::Conference(int64_t roomId, std::string mode, media::IceConfig ice, s
                        const std::string& definition)
     : roomId_(roomId), mode_(std::move(mode)), onEmpty_(std::move(onEmpty)) {
   pipeline_ = std::make_unique<media::RoomPipeline>(std::to_string(roomId), std::move(ice), *this);
+  // Levels for the mixer, recognised speech for the transcriber: each picks its own.
   pipeline_->onElementMessage = [this](GstMessage* m) {
     if (meters_ && meters_->OnElementMessage(m)) return;
     if (mixer_) mixer_->OnElementMessage(m);
+    if (transcriber_) transcriber_->OnElementMessage(m);
   };
   transcoders_ = std::make_unique<media::Transcoders>(*pipeline_, media::TranscodeProfile::Current());
   definition_ = definition;
@@ -44,6 +46,7 @@ Conference::~Conference() {
   if (observer_) observer_->OnConferenceEnding(*this);
   if (levelTimer_) g_source_remove(levelTimer_);
   meters_.reset();
+  transcriber_.reset();
   transcoders_.reset();
   mixer_.reset();
   pipeline_.reset();
@@ -155,6 +158,7 @@ std::string Conference::Publish(const std::string& participantId, const std::str
     it->second.live = true;
     it->second.layers = pipeline_->VideoLayers(streamId);
     if (mixer_) mixer_->AddStream(streamId, it->second.participantId, it->second.kind);
+    if (transcriber_) transcriber_->AddStream(streamId, it->second.participantId);
     done(answer, "");
     if (observer_) observer_->OnStreamLive(*this, it->second);
     if (meters_) meters_->Add(streamId);
@@ -419,6 +423,7 @@ void Conference::RemoveStream(const std::string& streamId, bool announce) {
   if (meters_) meters_->Remove(streamId);
   transcoders_->DropSource(streamId);
   if (mixer_) mixer_->RemoveStream(streamId);
+  if (transcriber_) transcriber_->RemoveStream(streamId);
   pipeline_->Remove(streamId);
   streams_.erase(it);
   if (auto owner = participants_.find(s.participantId); owner != participants_.end()) owner->second.streams.erase(streamId);

@@ -8,6 +8,7 @@
 #include "media/Mixer.hpp"
 #include "media/RoomPipeline.hpp"
 #include "media/Transcoders.hpp"
+#include "media/Transcriber.hpp"
 
 #include <glib.h>
 #include <nlohmann/json.hpp>
@@ -25,7 +26,9 @@ namespace atrium::rooms {
 class LinkMonitor;
 struct LinkThresholds;
 
-class Conference : public media::RoomPipeline::Listener, public media::Mixer::Listener {
+class Conference : public media::RoomPipeline::Listener,
+                   public media::Mixer::Listener,
+                   public media::Transcriber::Listener {
 public:
   using Notify = std::function<void(const std::string& method, const nlohmann::json& params)>;
   using AnswerDone = media::RoomPipeline::AnswerDone;
@@ -85,6 +88,14 @@ public:
     virtual void OnConferenceEnding(Conference& c) = 0;
   };
   void SetStreamObserver(StreamObserver* o) { observer_ = o; }
+  // Told each final transcribed utterance (with text), to keep it with the meeting.
+  class TranscriptObserver {
+  public:
+    virtual ~TranscriptObserver() = default;
+    virtual void OnTranscript(Conference& c, const Participant& speaker,
+                              const media::Transcriber::Utterance& u) = 0;
+  };
+  void SetTranscriptObserver(TranscriptObserver* o) { transcriptObserver_ = o; }
   media::RoomPipeline& pipeline() { return *pipeline_; }
   std::vector<const Stream*> LiveStreams() const;
 
@@ -185,6 +196,16 @@ public:
   // media::Mixer::Listener
   void OnMixerLevel(const std::string& participantId, double levelDb) override;
 
+  // ---- live transcription (ConferenceTranscription.cpp) ----
+  // `action` is start, stop, pause or resume; `by` the host who asked. Throws Conflict when
+  // the action does not fit the state, Unavailable when the speech engine or its model is
+  // not installed.
+  void Transcribe(const std::string& action, const std::string& by);
+  bool transcribing() const { return transcriber_ != nullptr; }
+  bool transcriptionPaused() const { return transcriber_ && transcriber_->paused(); }
+  // media::Transcriber::Listener
+  void OnTranscription(const media::Transcriber::Utterance& u) override;
+
 private:
   Participant& Require(const std::string& participantId);
   // The participant that publishes or plays this peer ("" if none).
@@ -238,6 +259,8 @@ private:
   std::string screenStream_;  // the screen share, live or waiting for its answer
   std::optional<media::LayoutSpec> layoutBeforeShare_;  // MCU: restored when the share ends
   std::unique_ptr<LinkMonitor> links_;
+  std::unique_ptr<media::Transcriber> transcriber_;  // while transcription runs
+  TranscriptObserver* transcriptObserver_ = nullptr;
 };
 
 }  // namespace atrium::rooms

@@ -49,6 +49,7 @@ Conference& ConferenceRegistry::Open(int64_t roomId, const std::string& mode, co
   auto c = std::make_unique<Conference>(roomId, mode, ice_, [this](int64_t id) { ScheduleCleanup(id); }, definition);
   c->StartLinkMonitor(links_);
   c->SetStreamObserver(observer_);
+  c->SetTranscriptObserver(transcripts_);
   return *(conferences_[roomId] = std::move(c));
 }
 

@@ -26,6 +26,8 @@ public:
   void SetLinkThresholds(LinkThresholds t) { links_ = t; }
   // Given to every conference opened from now on (recording).
   void SetStreamObserver(Conference::StreamObserver* o) { observer_ = o; }
+  // Given to every conference opened from now on (the transcripts they keep).
+  void SetTranscriptObserver(Conference::TranscriptObserver* o) { transcripts_ = o; }
 
   bool IsLive(int64_t roomId) const { return conferences_.count(roomId) != 0; }
   size_t ParticipantCount(int64_t roomId) const;
@@ -58,6 +60,7 @@ private:
   media::IceConfig ice_;
   LinkThresholds links_;
   Conference::StreamObserver* observer_ = nullptr;
+  Conference::TranscriptObserver* transcripts_ = nullptr;
   std::map<int64_t, std::unique_ptr<Conference>> conferences_;
   std::map<uint64_t, Membership> sessions_;
   std::set<guint> pendingCleanups_;  // idle sources that may still run

@@ -47,6 +47,7 @@ void RegisterRecordingMethods(Dispatcher& d, Services& s);
 void RegisterChatMethods(Dispatcher& d, Services& s);
 void RegisterFileMethods(Dispatcher& d, Services& s);
 void RegisterCallMethods(Dispatcher& d, Services& s);
+void RegisterTranscriptMethods(Dispatcher& d, Services& s);
 
 // Every method family, and the authenticator that turns tokens into identities.
 void RegisterAll(Dispatcher& d, Services& s);

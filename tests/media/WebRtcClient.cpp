@@ -51,6 +51,71 @@ CapsPtr AudioRtpCaps(int pt) {
 
 std::atomic<int> gClientSerial{0};
 
+// The samples of a 16-bit PCM WAV file, and where the loop that sends them has got to.
+struct WavLoop {
+  std::vector<int16_t> samples;  // interleaved
+  int rate = 0, channels = 0;
+  size_t pos = 0;     // next sample (interleaved index)
+  uint64_t sent = 0;  // frames sent so far: the timestamps
+
+  static uint32_t Le32(const std::string& b, size_t at) {
+    return uint32_t(uint8_t(b[at])) | uint32_t(uint8_t(b[at + 1])) << 8 | uint32_t(uint8_t(b[at + 2])) << 16 |
+           uint32_t(uint8_t(b[at + 3])) << 24;
+  }
+  static uint16_t Le16(const std::string& b, size_t at) {
+    return uint16_t(uint8_t(b[at]) | uint8_t(b[at + 1]) << 8);
+  }
+
+  explicit WavLoop(const std::string& path) {
+    gchar* data = nullptr;
+    gsize size = 0;
+    if (!g_file_get_contents(path.c_str(), &data, &size, nullptr))
+      throw std::runtime_error("cannot read " + path);
+    std::string b(data, size);
+    g_free(data);
+    if (b.size() < 12 || b.compare(0, 4, "RIFF") != 0 || b.compare(8, 4, "WAVE") != 0)
+      throw std::runtime_error(path + " is not a WAV file");
+    int bits = 0;
+    for (size_t at = 12; at + 8 <= b.size();) {
+      std::string id = b.substr(at, 4);
+      size_t len = std::min<size_t>(Le32(b, at + 4), b.size() - at - 8);  // a streamed WAV may not say
+      if (id == "fmt " && len >= 16) {
+        if (Le16(b, at + 8) != 1) throw std::runtime_error(path + ": not PCM");
+        channels = Le16(b, at + 10);
+        rate = int(Le32(b, at + 12));
+        bits = Le16(b, at + 22);
+      } else if (id == "data") {
+        samples.resize(len / 2);
+        for (size_t i = 0; i < samples.size(); ++i) samples[i] = int16_t(Le16(b, at + 8 + 2 * i));
+      }
+      at += 8 + len + (len & 1);
+    }
+    if (bits != 16 || rate <= 0 || channels <= 0 || samples.size() < size_t(channels))
+      throw std::runtime_error(path + ": expected 16-bit PCM with samples");
+  }
+
+  // appsrc need-data: the next 20 ms, wrapping round to the start.
+  static void OnNeedData(GstElement* src, guint, gpointer data) {
+    auto* w = static_cast<WavLoop*>(data);
+    size_t frames = size_t(w->rate / 50);
+    GstBuffer* buf = gst_buffer_new_allocate(nullptr, frames * w->channels * sizeof(int16_t), nullptr);
+    GstMapInfo map;
+    gst_buffer_map(buf, &map, GST_MAP_WRITE);
+    auto* out = reinterpret_cast<int16_t*>(map.data);
+    for (size_t i = 0; i < frames * w->channels; ++i) {
+      out[i] = w->samples[w->pos];
+      w->pos = (w->pos + 1) % w->samples.size();
+    }
+    gst_buffer_unmap(buf, &map);
+    GST_BUFFER_PTS(buf) = gst_util_uint64_scale(w->sent, GST_SECOND, w->rate);
+    GST_BUFFER_DURATION(buf) = gst_util_uint64_scale(frames, GST_SECOND, w->rate);
+    w->sent += frames;
+    GstFlowReturn ret = GST_FLOW_OK;
+    g_signal_emit_by_name(src, "push-buffer", buf, &ret);
+    gst_buffer_unref(buf);
+  }
+};
+
 }  // namespace
 
 struct WebRtcClient::Impl : std::enable_shared_from_this<Impl> {
@@ -62,6 +127,7 @@ struct WebRtcClient::Impl : std::enable_shared_from_this<Impl> {
   gulong iceCandidateId = 0;
   std::unique_ptr<ReceiveCounter> receiver;  // players only
   std::vector<GRef<GstPad>> sinkPads;        // publishers: webrtcbin's sink pads
+  std::unique_ptr<WavLoop> wav;              // publishers sending a WAV file
 
   // Main thread only.
   bool offered = false, remoteSet = false;
@@ -360,7 +426,22 @@ struct WebRtcClient::Impl : std::enable_shared_from_this<Impl> {
       gst_object_unref(paySrc);
       AddSendBranch({src, filter, enc, profile, pay}, VideoRtpCaps(opt.videoPt, opt.videoCodec, false));
     }
-    if (opt.audio) {
+    if (opt.audio && !opt.audioFile.empty()) {
+      wav = std::make_unique<WavLoop>(opt.audioFile);
+      GstElement* src = Make("appsrc");
+      CapsPtr caps(gst_caps_new_simple("audio/x-raw", "format", G_TYPE_STRING, "S16LE", "layout",
+                                       G_TYPE_STRING, "interleaved", "rate", G_TYPE_INT, wav->rate,
+                                       "channels", G_TYPE_INT, wav->channels, nullptr));
+      g_object_set(src, "caps", caps.get(), "format", GST_FORMAT_TIME, "is-live", TRUE, nullptr);
+      g_signal_connect(src, "need-data", G_CALLBACK(WavLoop::OnNeedData), wav.get());
+      // appsrc pushes as fast as it is asked: clocksync sends the samples in real time.
+      GstElement* pace = Make("clocksync");
+      GstElement* enc = Make("opusenc");
+      GstElement* pay = Make("rtpopuspay");
+      g_object_set(pay, "pt", guint(opt.audioPt), nullptr);
+      AddSendBranch({src, pace, Make("audioconvert"), Make("audioresample"), enc, pay},
+                    AudioRtpCaps(opt.audioPt));
+    } else if (opt.audio) {
       GstElement* src = Make("audiotestsrc");
       tone = src;
       g_object_set(src, "is-live", TRUE, "volume", opt.volume, nullptr);

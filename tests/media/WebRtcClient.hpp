@@ -44,6 +44,10 @@ public:
     // Publisher: sends the ssrc-audio-level header extension (RFC 6464) with the level of
     // the test tone, as browsers do.
     bool audioLevelExtension = false;
+    // Publisher: a 16-bit PCM WAV file (espeak-ng -w writes one) sent instead of the test
+    // tone, in a loop at its own pace: appsrc ! clocksync ! audioconvert ! audioresample !
+    // opusenc. "" = audiotestsrc.
+    std::string audioFile;
   };
 
   explicit WebRtcClient(Options o);

@@ -3,14 +3,15 @@
 #include "core/Error.hpp"
 #include "store/Apps.hpp"
 #include "store/Chat.hpp"
-#include "store/Files.hpp"
 #include "store/Database.hpp"
+#include "store/Files.hpp"
 #include "store/Meetings.hpp"
 #include "store/Migrations.hpp"
 #include "store/Organisations.hpp"
 #include "store/Recordings.hpp"
 #include "store/RevokedTokens.hpp"
 #include "store/Rooms.hpp"
+#include "store/Transcripts.hpp"
 #include "store/Users.hpp"
 
 #include <glib.h>
@@ -304,6 +305,56 @@ TEST_F(StoreTest, ChatHistoryShowsPrivateMessagesToTheirPartiesOnly) {
   Rooms(*db_).Delete(room);
   EXPECT_TRUE(chat.History(room, std::nullopt, std::nullopt, 50, {ada, std::nullopt, 0}).empty());
   EXPECT_EQ(Files::PathOf("/d", 7), "/d/files/7");
+}
+
+TEST_F(StoreTest, TranscriptsListInSpeechOrderPerMeetingAndGoWithTheRoom) {
+  int64_t ada = AddUser("ada");
+  int64_t room = AddRoom(ada);
+  Meeting m;
+  m.roomId = room;
+  m.name = "standup";
+  m.startTime = 1000;
+  m.endTime = 2000;
+  Meetings(*db_).Create(m, [] { return std::string("555000111"); });
+  Transcripts transcripts(*db_);
+  auto add = [&](std::optional<int64_t> meeting, std::optional<int64_t> user, const std::string& text,
+                 int64_t startMs) {
+    TranscriptSegment t;
+    t.roomId = room;
+    t.meetingId = meeting;
+    t.participantId = user ? "u1-1" : "u2-2";
+    t.participantName = user ? "Ada" : "guest";
+    t.userId = user;
+    t.streamId = "s1-1";
+    t.segmentId = 1;
+    t.text = text;
+    t.startMs = startMs;
+    t.endMs = startMs + 900;
+    t.createdAt = 77;
+    return transcripts.Add(t);
+  };
+  add(m.id, ada, "second", 2000);
+  add(m.id, std::nullopt, "first", 1000);  // recognised later, spoken earlier
+  add(std::nullopt, ada, "no meeting", 1500);
+  auto texts = [&](std::optional<int64_t> meeting, Page page = {}) {
+    std::vector<std::string> v;
+    for (const auto& t : transcripts.List(room, meeting, page).items) v.push_back(t.text);
+    return v;
+  };
+  using V = std::vector<std::string>;
+  EXPECT_EQ(texts(std::nullopt), (V{"first", "no meeting", "second"}));
+  EXPECT_EQ(texts(m.id), (V{"first", "second"}));
+  EXPECT_EQ(texts(std::nullopt, {1, 1}), (V{"no meeting"}));
+  auto page = transcripts.List(room, m.id, {0, 1});
+  EXPECT_EQ(page.total, 2);
+  ASSERT_EQ(page.items.size(), 1u);
+  EXPECT_EQ(page.items[0].participantName, "guest");
+  EXPECT_FALSE(page.items[0].userId);
+  EXPECT_EQ(page.items[0].endMs, 1900);
+  EXPECT_EQ(page.items[0].createdAt, 77);
+  Reopen();
+  Rooms(*db_).Delete(room);
+  EXPECT_EQ(Transcripts(*db_).List(room, std::nullopt, {}).total, 0);
 }
 
 }  // namespace

@@ -1,5 +1,5 @@
 // Meeting controls in a live conference: host moderation (host.*), hands, names,
-// self-reported mic/camera state, conference.info and conference.stats. Like the other
+// self-reported mic/camera state, live transcription, conference.info and conference.stats. Like the other
 // conference methods they need a WebSocket session that has joined; host.* and renaming
 // the meeting or someone else need the caller's role to be `host`, checked here.
 #include "core/Log.hpp"
@@ -146,6 +146,18 @@ void RegisterHostMethods(Dispatcher& d, Services& s) {
     return json::object();
   });
 
+  d.Add("conference.transcribe", Access::Public, [&s](Call& c) {
+    Caller me = AsHost(s, c);
+    std::string action = c.params.oneOf("action", {"start", "stop", "pause", "resume"});
+    me.conf->Transcribe(action, me.id);
+    return json{{"transcribing", me.conf->transcribing()}, {"paused", me.conf->transcriptionPaused()}};
+  });
+
+  d.Add("conference.isTranscribing", Access::Public, [&s](Call& c) {
+    Caller me = InConference(s, c);
+    return json{{"transcribing", me.conf->transcribing()}, {"paused", me.conf->transcriptionPaused()}};
+  });
+
   d.Add("conference.info", Access::Public, [&s](Call& c) {
     Caller me = InConference(s, c);
     rooms::Conference& conf = *me.conf;
@@ -169,7 +181,9 @@ void RegisterHostMethods(Dispatcher& d, Services& s) {
                    {"elapsed", (g_get_monotonic_time() - conf.startedMonotonic) / G_USEC_PER_SEC},
                    {"allMuted", conf.allMuted()},
                    {"allowUnmute", conf.allMayUnmute()},
-                   {"screenShare", share}};
+                   {"screenShare", share},
+                   {"transcribing", conf.transcribing()},
+                   {"transcriptionPaused", conf.transcriptionPaused()}};
     if (conf.meetingId) result["meetingId"] = *conf.meetingId;
     if (conf.IsHost(me.id)) {
       json kicked = json::array();

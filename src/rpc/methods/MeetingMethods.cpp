@@ -224,6 +224,7 @@ void RegisterAll(Dispatcher& d, Services& s) {
   RegisterChatMethods(d, s);
   RegisterFileMethods(d, s);
   RegisterCallMethods(d, s);
+  RegisterTranscriptMethods(d, s);
 }
 
 }  // namespace atrium::rpc
