@@ -69,6 +69,11 @@ struct RoomPipeline::Track {
   std::atomic<bool> fed{false};  // a layer: a webrtcbin pad feeds its tee
   std::atomic<uint64_t> packets{0};  // a layer: packets received
   std::atomic<gint64> lastPacket{0};
+  // A single-encoding video track: its pad feeds `inputTee`, whose branch 0 goes through
+  // `inputSwitch` into `tee`; a filter's re-encoded copy is another input of the switch,
+  // so that every consumer changes over to it in one continuous stream (Filters).
+  GstElement* inputTee = nullptr;
+  GstElement* inputSwitch = nullptr;
   int audioLevelExt = -1;        // audio: the ssrc-audio-level extension's id
   std::atomic<int> levelDbov{127};  // audio: the latest level from that extension, 127 = silence
   std::atomic<gint64> levelAt{0};   // ... and when it came (monotonic µs)
@@ -597,6 +602,24 @@ void RoomPipeline::Publish(const std::string& peerId, const std::string& sdp, An
   for (auto& t : peer->tracks) {
     t->handle = peer->handle;
     newTee(*t);
+    if (t->layers.empty() && t->kind == "video") {
+      t->inputTee = gst_element_factory_make("tee", ("in_" + t->name).c_str());
+      g_object_set(t->inputTee, "allow-not-linked", TRUE, nullptr);
+      t->inputSwitch = gst_element_factory_make("atriumrtpswitch", ("swin_" + t->name).c_str());
+      if (!t->inputSwitch) throw AppError(ErrorCode::Internal, "the atriumrtpswitch element is not registered");
+      // Only a filter being applied or removed changes the input, never a timeout: a
+      // filter for privacy must not fall back to the unfiltered picture.
+      g_object_set(t->inputSwitch, "target", 0u, "timeout", G_MAXUINT64 / 2, nullptr);
+      gst_bin_add_many(GST_BIN(pipeline_), t->inputTee, t->inputSwitch, nullptr);
+      GstPad* out = gst_element_request_pad_simple(t->inputTee, "src_%u");
+      GstPad* in = gst_element_request_pad_simple(t->inputSwitch, "sink_%u");
+      gst_pad_link(out, in);
+      gst_object_unref(out);
+      gst_object_unref(in);
+      gst_element_link(t->inputSwitch, t->tee);
+      gst_element_sync_state_with_parent(t->inputSwitch);
+      gst_element_sync_state_with_parent(t->inputTee);
+    }
     if (t->layers.empty()) continue;
     // Layer tees → the track's switch (best layer arriving) → the track's tee.
     t->layerSwitch = gst_element_factory_make("atriumrtpswitch", ("swmain_" + t->name).c_str());
@@ -656,7 +679,7 @@ void RoomPipeline::Publish(const std::string& peerId, const std::string& sdp, An
             GST_INFO("publisher simulcast pad [peer:%s mline:%u pad:%s]", p->id.c_str(), mline, GST_PAD_NAME(pad));
             return;
           }
-          GstPad* sink = gst_element_get_static_pad(t->tee, "sink");
+          GstPad* sink = gst_element_get_static_pad(t->inputTee ? t->inputTee : t->tee, "sink");
           GstPadLinkReturn r = gst_pad_link(pad, sink);
           gst_object_unref(sink);
           GST_INFO("publisher track linked [peer:%s mline:%u kind:%s result:%d]", p->id.c_str(), mline,
@@ -998,6 +1021,7 @@ void RoomPipeline::Destroy(Peer& peer) {
   for (auto& t : peer.tracks) {
     std::vector<GstElement*> elements{t->tee};
     if (t->layerSwitch) elements.push_back(t->layerSwitch);
+    if (t->inputSwitch) elements.insert(elements.end(), {t->inputTee, t->inputSwitch});
     for (auto& l : t->layers) elements.push_back(l->tee);
     for (auto* e : elements) {
       gst_element_set_state(e, GST_STATE_NULL);
@@ -1356,6 +1380,50 @@ void RoomPipeline::OnSwitchMessage(GstMessage* msg) {
   GST_DEBUG("play switched [room:%s play:%s to:%d source:%s reason:%s]", name_.c_str(), peerId.c_str(), to,
             sourceId.c_str(), reason ? reason : "");
   listener_.OnPlaySwitched(peerId, to, sourceId, reason ? reason : "");
+}
+
+// ---- filters: another input for a video track ----
+
+GstElement* RoomPipeline::VideoInputTee(const std::string& publisherId, Codec* codec) const {
+  auto it = peers_.find(publisherId);
+  if (it == peers_.end() || !it->second->publisher) return nullptr;
+  for (const auto& t : it->second->tracks)
+    if (t->kind == "video" && t->inputTee) {
+      if (codec) *codec = t->codec;
+      return t->inputTee;
+    }
+  return nullptr;
+}
+
+GstPad* RoomPipeline::UseVideoInput(const std::string& publisherId, GstPad* src) {
+  auto it = peers_.find(publisherId);
+  if (it == peers_.end()) return nullptr;
+  for (auto& t : it->second->tracks) {
+    if (!t->inputSwitch) continue;
+    GstPad* in = gst_element_request_pad_simple(t->inputSwitch, "sink_%u");
+    gst_pad_link(src, in);
+    unsigned index = 0;
+    sscanf(GST_PAD_NAME(in), "sink_%u", &index);
+    g_object_set(t->inputSwitch, "target", guint(index), nullptr);
+    return in;
+  }
+  return nullptr;
+}
+
+void RoomPipeline::DropVideoInput(const std::string& publisherId, GstPad* switchPad) {
+  auto it = peers_.find(publisherId);
+  if (it == peers_.end() || !switchPad) return;
+  for (auto& t : it->second->tracks) {
+    if (!t->inputSwitch || GST_OBJECT_PARENT(switchPad) != GST_OBJECT(t->inputSwitch)) continue;
+    g_object_set(t->inputSwitch, "target", 0u, nullptr);  // back to the publisher's own
+    if (GstPad* peer = gst_pad_get_peer(switchPad)) {
+      gst_pad_unlink(peer, switchPad);
+      gst_object_unref(peer);
+    }
+    gst_element_release_request_pad(t->inputSwitch, switchPad);
+    RequestKeyframe(publisherId);  // the switch goes back at the next keyframe
+    return;
+  }
 }
 
 }  // namespace atrium::media

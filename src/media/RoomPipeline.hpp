@@ -83,6 +83,16 @@ public:
   };
   std::vector<LayerStat> LayerStats(const std::string& publisherId) const;
 
+  // ---- filters ----
+  // A single-encoding video track's tee before anything else (what a filter taps), or
+  // nullptr (no video, or simulcast).
+  GstElement* VideoInputTee(const std::string& publisherId, Codec* codec = nullptr) const;
+  // Feeds every consumer of the publisher's video from `src` (a filter's output) from its
+  // next keyframe on; returns the switch pad it is linked to (for DropVideoInput).
+  GstPad* UseVideoInput(const std::string& publisherId, GstPad* src);
+  // Back to the publisher's own video (at its next keyframe); unlinks `switchPad`.
+  void DropVideoInput(const std::string& publisherId, GstPad* switchPad);
+
   // ---- switched plays (the voice-activated stream) ----
   // Answers a recvonly offer with one video track whose source is one of `sources`
   // (publishers), chosen with SelectSource; sources come and go with Add/RemoveSource.
