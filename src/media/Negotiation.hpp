@@ -10,6 +10,8 @@
 
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace atrium::media {
 
@@ -23,6 +25,12 @@ std::optional<Codec> PreferredCodec(const OfferMedia& m);
 // `name=value` with a valid field name, would replace a field already set, or whose
 // value is not UTF-8 are left out.
 GstCaps* CodecCaps(const std::string& kind, const Codec& c, int pt);
+
+// `sdp` with each candidate ("candidate:..." or "a=candidate:...") added as an
+// a=candidate line to the m-line it names, unless that m-line has it already, and kept
+// before a=end-of-candidates. Candidates for m-lines the SDP lacks, or that are not one
+// printable line, are left out. Returns `sdp` unchanged when it does not parse.
+std::string AddCandidates(const std::string& sdp, const std::vector<std::pair<unsigned, std::string>>& candidates);
 
 // A host candidate again with another address (1:1 NAT), or "" for other candidates.
 // "candidate:F C TRANSPORT PRIORITY ADDRESS PORT typ host ..."

@@ -63,6 +63,15 @@ public:
   // Removes a peer; a publisher's subscribers go with it. Unknown ids are ignored.
   void Remove(const std::string& peerId);
 
+  // The peer's local description (its answer) once webrtcbin's ICE gathering has completed,
+  // or after `timeoutMs` with what was gathered until then: WHIP and WHEP clients that do
+  // not trickle need the server's candidates in the answer. `done` runs exactly once, on
+  // the control thread, with "" when the peer went away first.
+  using Gathered = std::function<void(const std::string& localSdp)>;
+  void WhenGathered(const std::string& peerId, guint timeoutMs, Gathered done);
+  // Whether the peer's PeerConnection has been connected (ICE and DTLS up).
+  bool IsConnected(const std::string& peerId) const;
+
   // Tells the listener that a peer failed (if it still exists).
   void ReportFailure(const std::string& peerId, const std::string& reason);
 
