@@ -224,6 +224,7 @@ void RegisterAll(Dispatcher& d, Services& s) {
   RegisterChatMethods(d, s);
   RegisterFileMethods(d, s);
   RegisterCallMethods(d, s);
+  RegisterWhipRoutes(s);
 }
 
 }  // namespace atrium::rpc
