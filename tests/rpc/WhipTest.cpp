@@ -561,5 +561,56 @@ TEST_F(WhipTest, WhepPlaysTheMixOfAnMcuRoom) {
   EXPECT_EQ(http_->Request("DELETE", pub.location, {}, Auth(user_->token)).status, 200u);
 }
 
+TEST_F(WhipTest, AWhipStreamIsRecordedLikeAnyOther) {
+  int64_t room = CreateRoom({{"isPublic", true}});
+  HttpSession pub = Whip(room, user_->token);
+  ASSERT_EQ(pub.reply.status, 201u) << pub.reply.body;
+  ASSERT_TRUE(RunUntil([&] { return pub.peer->connectionState() == GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTED; },
+                       10000));
+  json started = AdminCall("recording.start", {{"roomId", room}, {"format", "webm"}, {"layout", "tracks"}});
+  ASSERT_EQ(ErrorCodeOf(started), 0) << started.dump();
+  int64_t id = ResultOf(started)["recordingId"];
+  RunUntil([] { return false; }, 3000);
+  ASSERT_EQ(ErrorCodeOf(AdminCall("recording.stop", {{"recordingId", id}})), 0);
+  json rec;
+  EXPECT_TRUE(RunUntil([&] {
+    rec = Ok(AdminCall("recording.get", {{"recordingId", id}}))["recording"];
+    return rec["status"] != "recording";
+  }, 20000));
+  EXPECT_EQ(rec["status"], "finished") << rec.dump();
+  ASSERT_EQ(rec["files"].size(), 1u) << rec.dump();
+  EXPECT_EQ(rec["files"][0]["status"], "finished") << rec.dump();
+  EXPECT_GT(rec["files"][0]["sizeBytes"].get<int64_t>(), 10000) << rec.dump();
+  EXPECT_EQ(http_->Request("DELETE", pub.location, {}, Auth(user_->token)).status, 200u);
+}
+
+// Behind a 1:1 NAT, and with a STUN server (on loopback, where nothing answers): the answer
+// still comes, with the public-address variant of each host candidate and the STUN server
+// in a Link header. The offer has no candidates, so the server sends nothing anywhere.
+class WhipNatTest : public DaemonSuite {
+protected:
+  static void SetUpTestSuite() {
+    StartDaemon("[ice]\naddresses = 127.0.0.1\npublic-address = 203.0.113.7\nstun-server = 127.0.0.1:3478\n");
+  }
+};
+
+TEST_F(WhipNatTest, TheAnswerCarriesPublicAddressCandidatesAndTheStunServer) {
+  User u = AddUser("nat");
+  int64_t room = Ok(AdminCall("room.create", {{"name", "nat"}, {"isPublic", true}}))["roomId"];
+  gint64 start = g_get_monotonic_time();
+  HttpReply r = http_->Request("POST", "/whip/" + std::to_string(room), kSendOffer,
+                               {{"Authorization", "Bearer " + u.token}, {"Content-Type", "application/sdp"}});
+  double ms = double(g_get_monotonic_time() - start) / 1000.0;
+  std::printf("[ timing ] answer with a STUN server that does not answer: %.0f ms\n", ms);
+  ASSERT_EQ(r.status, 201u) << r.body;
+  EXPECT_LT(ms, 5000);
+  EXPECT_TRUE(std::regex_search(r.body, std::regex("a=candidate:\\S+ 1 UDP \\d+ 127\\.0\\.0\\.1 \\d+ typ host")))
+      << r.body;
+  EXPECT_TRUE(std::regex_search(r.body, std::regex("a=candidate:\\S+ 1 UDP \\d+ 203\\.0\\.113\\.7 \\d+ typ host")))
+      << r.body;
+  EXPECT_EQ(r.Header("link"), "<stun:127.0.0.1:3478>; rel=\"ice-server\"");
+  EXPECT_EQ(http_->Request("DELETE", r.Header("location"), {}, {{"Authorization", "Bearer " + u.token}}).status, 200u);
+}
+
 }  // namespace
 }  // namespace atrium::test

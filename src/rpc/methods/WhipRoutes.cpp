@@ -530,9 +530,14 @@ private:
     r.serverCandidates.clear();
     r.answeredAt = g_get_monotonic_time();
     if (!r.pending || r.clientGone) return Check(id);
-    size_t candidates = 0;
-    for (size_t at = sdp.find("a=candidate:"); at != std::string::npos; at = sdp.find("a=candidate:", at + 1))
-      ++candidates;
+    auto count = [](const std::string& text) {
+      size_t n = 0;
+      for (size_t at = text.find("a=candidate:"); at != std::string::npos; at = text.find("a=candidate:", at + 1)) ++n;
+      return n;
+    };
+    size_t candidates = count(sdp);
+    GST_DEBUG("%s answer candidates [resource:%s webrtcbin:%zu added:%zu]", Name(r.kind), r.id.c_str(), count(local),
+              candidates - count(local));
     std::string base = std::string(Prefix(r.kind)) + "/" + std::to_string(r.roomId);
     if (r.kind == Kind::Whep) base += "/" + r.streamId;
     std::string location = base + "/" + r.id;
