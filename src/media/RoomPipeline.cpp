@@ -1068,4 +1068,9 @@ bool RoomPipeline::IsConnected(const std::string& peerId) const {
   return it != peers_.end() && it->second->handle->connected.load();
 }
 
+void RoomPipeline::EnableKeepaliveChecks(const std::string& peerId) {
+  auto it = peers_.find(peerId);
+  if (it != peers_.end() && it->second->webrtc) media::EnableKeepaliveChecks(it->second->webrtc);
+}
+
 }  // namespace atrium::media

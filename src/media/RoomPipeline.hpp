@@ -71,6 +71,9 @@ public:
   void WhenGathered(const std::string& peerId, guint timeoutMs, Gathered done);
   // Whether the peer's PeerConnection has been connected (ICE and DTLS up).
   bool IsConnected(const std::string& peerId) const;
+  // EnableKeepaliveChecks (Ice.hpp) on the peer: once its client vanishes, the peer fails
+  // (OnPeerFailed "ICE/DTLS failed") within about a minute. Unknown ids are ignored.
+  void EnableKeepaliveChecks(const std::string& peerId);
 
   // Tells the listener that a peer failed (if it still exists).
   void ReportFailure(const std::string& peerId, const std::string& reason);

@@ -548,6 +548,26 @@ TEST_F(WhipTest, ASessionWhoseClientNeverConnectsEnds) {
   EXPECT_EQ(IsActive(room)["participants"], 1);
 }
 
+// One that vanishes once connected (a crash, a pulled cable) fails its ICE keepalives.
+TEST_F(WhipTest, ASessionWhoseClientVanishesAfterConnectingEnds) {
+  int64_t room = CreateRoom({{"isPublic", true}});
+  Member ws(*daemon_, "watcher");
+  ASSERT_EQ(ErrorCodeOf(ws.Join(room)), 0);
+  HttpSession pub = Whip(room, user_->token);
+  ASSERT_EQ(pub.reply.status, 201u) << pub.reply.body;
+  ASSERT_TRUE(RunUntil([&] { return pub.peer->connectionState() == GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTED; },
+                       10000));
+  std::string publisher = pub.reply.Header("atrium-participant-id");
+  gint64 gone = g_get_monotonic_time();
+  pub.peer.reset();
+  auto left = ws.ws().WaitNotification("participantLeft", 90000);
+  ASSERT_TRUE(left);
+  EXPECT_EQ((*left)["params"]["participantId"], publisher);
+  std::printf("[ timing ] the WHIP client that vanished once connected was removed %.1f s after it went\n",
+              double(g_get_monotonic_time() - gone) / G_USEC_PER_SEC);
+  EXPECT_EQ(http_->Request("DELETE", pub.location, {}, Auth(user_->token)).status, 404u);
+}
+
 TEST_F(WhipTest, WhepPlaysTheMixOfAnMcuRoom) {
   int64_t room = CreateRoom({{"isPublic", true}, {"mode", "mcu"}, {"definition", "240p"}});
   HttpSession pub = Whip(room, user_->token);

@@ -403,6 +403,8 @@ private:
     }
     Resource& res = resources_.at(id);
     res.mediaId = mediaId;
+    // No socket tells when the client goes: its ICE keepalives must.
+    conf.pipeline().EnableKeepaliveChecks(mediaId);
     // The answer comes later: hold the message until then.
     res.pending = GRef<SoupServerMessage>(msg);
     for (const char* signal : {"finished", "disconnected"}) {
