@@ -11,8 +11,9 @@ namespace atrium::media {
 namespace {
 
 [[noreturn]] void Bad(const std::string& why) {
-  throw InvalidParams("invalid trickle-ice-sdpfrag body: " + why,
-                      {{"param", "body"}, {"expected", "an application/trickle-ice-sdpfrag fragment (RFC 8840)"}});
+  throw InvalidParams(
+      "invalid trickle-ice-sdpfrag body: " + why,
+      {{"param", "body"}, {"expected", "an application/trickle-ice-sdpfrag fragment (RFC 8840)"}});
 }
 
 }  // namespace
@@ -52,7 +53,8 @@ TrickleFragment TrickleFragment::Parse(const std::string& text) {
       f.endOfCandidates = true;
     } else if (value("candidate:")) {
       if (attr.size() <= 10) Bad("a candidate line without a candidate");
-      if (f.candidates.size() >= kMaxCandidates) Bad("at most " + std::to_string(kMaxCandidates) + " candidates");
+      if (f.candidates.size() >= kMaxCandidates)
+        Bad("at most " + std::to_string(kMaxCandidates) + " candidates");
       f.candidates.push_back({mid, attr});
     }
   }

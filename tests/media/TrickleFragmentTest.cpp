@@ -22,8 +22,10 @@ const char* kFragment =
     "a=mid:0\r\n"
     "a=ice-ufrag:EsAw\r\n"
     "a=ice-pwd:P2uYro0UCOQ4zxjKXaWCBui1\r\n"
-    "a=candidate:1387637174 1 udp 2122260223 127.0.0.1 61764 typ host generation 0 ufrag EsAw network-id 1\r\n"
-    "a=candidate:3471623853 1 udp 2122194687 127.0.0.2 61765 typ host generation 0 ufrag EsAw network-id 2\r\n"
+    "a=candidate:1387637174 1 udp 2122260223 127.0.0.1 61764 typ host generation 0 ufrag EsAw network-id "
+    "1\r\n"
+    "a=candidate:3471623853 1 udp 2122194687 127.0.0.2 61765 typ host generation 0 ufrag EsAw network-id "
+    "2\r\n"
     "a=end-of-candidates\r\n";
 
 TEST(TrickleFragment, ReadsCredentialsAndCandidatesByMid) {
@@ -61,7 +63,8 @@ TEST_P(TrickleFragmentRefuses, WithInvalidParams) {
 
 std::string ManyCandidates(size_t n) {
   std::string s;
-  for (size_t i = 0; i < n; ++i) s += "a=candidate:" + std::to_string(i) + " 1 udp 1 127.0.0.1 5000 typ host\r\n";
+  for (size_t i = 0; i < n; ++i)
+    s += "a=candidate:" + std::to_string(i) + " 1 udp 1 127.0.0.1 5000 typ host\r\n";
   return s;
 }
 
@@ -69,7 +72,8 @@ INSTANTIATE_TEST_SUITE_P(
     Table, TrickleFragmentRefuses,
     ::testing::Values(BadFragment{"Empty", ""}, BadFragment{"OnlyBlankLines", "\r\n\r\n"},
                       BadFragment{"NotSdp", "hello world\r\n"}, BadFragment{"Json", "{\"candidate\": \"x\"}"},
-                      BadFragment{"ControlCharacter", std::string("a=candidate:1 1 udp 1 127.0.0.1 5000 typ\x01 host")},
+                      BadFragment{"ControlCharacter",
+                                  std::string("a=candidate:1 1 udp 1 127.0.0.1 5000 typ\x01 host")},
                       BadFragment{"NonAscii", "a=candidate:1 1 udp 1 127.0.0.1 5000 typ h\xc3\xb6st"},
                       BadFragment{"EmptyCandidate", "a=candidate:\r\n"},
                       BadFragment{"TooManyCandidates", ManyCandidates(TrickleFragment::kMaxCandidates + 1)}),
@@ -102,9 +106,10 @@ size_t Count(const std::string& text, const std::string& what) {
 }
 
 TEST(AddCandidates, AddsMissingOnesToTheirMLineBeforeEndOfCandidates) {
-  std::string out = AddCandidates(kAnswer, {{0, "candidate:1 1 UDP 2015363327 127.0.0.1 40000 typ host"},  // there
-                                            {0, "candidate:2 1 UDP 2015363327 203.0.113.7 40000 typ host"},
-                                            {1, "a=candidate:3 1 UDP 2015363327 127.0.0.1 40002 typ host"}});
+  std::string out =
+      AddCandidates(kAnswer, {{0, "candidate:1 1 UDP 2015363327 127.0.0.1 40000 typ host"},  // there
+                              {0, "candidate:2 1 UDP 2015363327 203.0.113.7 40000 typ host"},
+                              {1, "a=candidate:3 1 UDP 2015363327 127.0.0.1 40002 typ host"}});
   EXPECT_EQ(Count(out, "a=candidate:1 "), 1u);
   size_t added = out.find("a=candidate:2 1 UDP 2015363327 203.0.113.7 40000 typ host\r\n");
   ASSERT_NE(added, std::string::npos) << out;

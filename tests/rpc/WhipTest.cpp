@@ -42,7 +42,8 @@ bool GatheringComplete(WebRtcClient& c) {
 // client that does not trickle sends.
 std::string GatheredOffer(WebRtcClient& c) {
   std::string offer = c.CreateOffer();
-  EXPECT_TRUE(RunUntil([&] { return GatheringComplete(c); }, 10000)) << "client ICE gathering did not complete";
+  EXPECT_TRUE(RunUntil([&] { return GatheringComplete(c); }, 10000))
+      << "client ICE gathering did not complete";
   GstWebRTCSessionDescription* desc = nullptr;
   g_object_get(c.webrtcbin(), "local-description", &desc, nullptr);
   if (desc) {
@@ -74,13 +75,15 @@ const char* kSendOffer =
     "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=group:BUNDLE 0\r\n"
     "m=video 9 UDP/TLS/RTP/SAVPF 96\r\nc=IN IP4 0.0.0.0\r\na=mid:0\r\na=sendonly\r\na=rtcp-mux\r\n"
     "a=rtpmap:96 VP8/90000\r\na=ice-ufrag:abcd\r\na=ice-pwd:abcdefghijklmnopqrstuvwx\r\n"
-    "a=fingerprint:sha-256 00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF\r\n"
+    "a=fingerprint:sha-256 "
+    "00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF\r\n"
     "a=setup:actpass\r\n";
 const char* kRecvOffer =
     "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=group:BUNDLE 0\r\n"
     "m=video 9 UDP/TLS/RTP/SAVPF 96\r\nc=IN IP4 0.0.0.0\r\na=mid:0\r\na=recvonly\r\na=rtcp-mux\r\n"
     "a=rtpmap:96 VP8/90000\r\na=ice-ufrag:abcd\r\na=ice-pwd:abcdefghijklmnopqrstuvwx\r\n"
-    "a=fingerprint:sha-256 00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF\r\n"
+    "a=fingerprint:sha-256 "
+    "00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF\r\n"
     "a=setup:actpass\r\n";
 // A data channel only: no audio or video to publish.
 const char* kNoMediaOffer =
@@ -91,7 +94,8 @@ const char* kNoMediaOffer =
 class WhipTest : public DaemonSuite {
 protected:
   static void SetUpTestSuite() {
-    StartDaemon("[ice]\naddresses = 127.0.0.1\n[limits]\nmax-message-bytes = " + std::to_string(kBodyLimit) + "\n");
+    StartDaemon("[ice]\naddresses = 127.0.0.1\n[limits]\nmax-message-bytes = " + std::to_string(kBodyLimit) +
+                "\n");
     user_ = new User(AddUser("whip"));
   }
   static void TearDownTestSuite() {
@@ -108,7 +112,8 @@ protected:
   }
 
   static std::map<std::string, std::string> Auth(const std::string& token) {
-    return token.empty() ? std::map<std::string, std::string>{} : std::map<std::string, std::string>{{"Authorization", "Bearer " + token}};
+    return token.empty() ? std::map<std::string, std::string>{}
+                         : std::map<std::string, std::string>{{"Authorization", "Bearer " + token}};
   }
 
   static HttpReply Post(const std::string& path, const std::string& token, const std::string& body,
@@ -210,7 +215,8 @@ TEST_F(WhipTest, PublishesAndPlaysOverPlainHttpWithoutTrickle) {
   EXPECT_EQ(pub.reply.contentType, "application/sdp");
   EXPECT_TRUE(std::regex_match(pub.location, std::regex("/whip/" + std::to_string(room) + "/[0-9a-f]{32}")))
       << pub.location;
-  EXPECT_TRUE(std::regex_match(pub.reply.Header("etag"), std::regex("\"[0-9a-f]+\""))) << pub.reply.Header("etag");
+  EXPECT_TRUE(std::regex_match(pub.reply.Header("etag"), std::regex("\"[0-9a-f]+\"")))
+      << pub.reply.Header("etag");
   EXPECT_EQ(pub.reply.Header("accept-patch"), "application/trickle-ice-sdpfrag");
   EXPECT_EQ(pub.reply.Header("access-control-allow-origin"), "*");
   // No trickle: the server's candidates are in the answer.
@@ -252,8 +258,9 @@ TEST_F(WhipTest, PublishesAndPlaysOverPlainHttpWithoutTrickle) {
   ASSERT_GT(play.peer->firstFrameTime(), 0);
   double sinceWhip = double(play.peer->firstFrameTime() - pub.postedAt) / 1000.0;
   double sinceWhep = double(play.peer->firstFrameTime() - play.postedAt) / 1000.0;
-  std::printf("[ timing ] first decoded WHEP frame %.0f ms after the WHIP POST, %.0f ms after the WHEP POST\n",
-              sinceWhip, sinceWhep);
+  std::printf(
+      "[ timing ] first decoded WHEP frame %.0f ms after the WHIP POST, %.0f ms after the WHEP POST\n",
+      sinceWhip, sinceWhep);
   RecordProperty("firstFrameAfterWhipPostMs", int(sinceWhip));
   RecordProperty("firstFrameAfterWhepPostMs", int(sinceWhep));
   EXPECT_EQ(pub.peer->droppedRemoteCandidates(), 0u);
@@ -293,7 +300,8 @@ TEST_F(WhipTest, TrickledCandidatesArriveByPatch) {
   ASSERT_FALSE(peer.localCandidates().empty());
   EXPECT_NE(peer.connectionState(), GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTED);
 
-  std::string fragment = "a=ice-ufrag:" + Field(offer, "ice-ufrag") + "\r\na=ice-pwd:" + Field(offer, "ice-pwd") +
+  std::string fragment = "a=ice-ufrag:" + Field(offer, "ice-ufrag") +
+                         "\r\na=ice-pwd:" + Field(offer, "ice-pwd") +
                          "\r\nm=video 9 UDP/TLS/RTP/SAVPF 0\r\na=mid:" + Field(offer, "mid") + "\r\n";
   for (const auto& [mline, c] : peer.localCandidates())
     if (mline == 0) fragment += "a=" + c + "\r\n";
@@ -316,14 +324,18 @@ TEST_F(WhipTest, TrickledCandidatesArriveByPatch) {
   std::vector<Refusal> refusals = {
       {"no token", patch(fragment, {}, location), 401, -32001},
       {"another user", patch(fragment, Auth(other.token), location), 403, -32002},
-      {"unknown session", patch(fragment, Auth(user_->token), "/whip/" + std::to_string(room) + "/0123456789abcdef"), 404,
+      {"unknown session",
+       patch(fragment, Auth(user_->token), "/whip/" + std::to_string(room) + "/0123456789abcdef"), 404,
        -32003},
-      {"wrong content type", patch(fragment, with(Auth(user_->token), {{"Content-Type", "application/sdp"}}), location),
-       415, -32602},
-      {"stale ETag", patch(fragment, with(Auth(user_->token), {{"If-Match", "\"0000\""}}), location), 412, -32004},
+      {"wrong content type",
+       patch(fragment, with(Auth(user_->token), {{"Content-Type", "application/sdp"}}), location), 415,
+       -32602},
+      {"stale ETag", patch(fragment, with(Auth(user_->token), {{"If-Match", "\"0000\""}}), location), 412,
+       -32004},
       {"ICE restart", patch(fragment, with(Auth(user_->token), {{"If-Match", "*"}}), location), 422, -32602},
-      {"new ufrag", patch("a=ice-ufrag:zzzz\r\na=ice-pwd:zzzzzzzzzzzzzzzzzzzzzzzz\r\n", Auth(user_->token), location),
-       422, -32602},
+      {"new ufrag",
+       patch("a=ice-ufrag:zzzz\r\na=ice-pwd:zzzzzzzzzzzzzzzzzzzzzzzz\r\n", Auth(user_->token), location), 422,
+       -32602},
       {"not a fragment", patch("hello", Auth(user_->token), location), 400, -32602},
   };
   for (const auto& r : refusals) {
@@ -376,12 +388,13 @@ protected:
                                                  {"garbage", "not-a-token"},
                                                  {"noPublish", TokenWith(false, true)},
                                                  {"noSubscribe", TokenWith(true, false)}};
-    std::map<std::string, std::string> bodies = {{"offer", kSendOffer},
-                                                 {"recvOffer", kRecvOffer},
-                                                 {"noMedia", kNoMediaOffer},
-                                                 {"text", "hello, this is not SDP"},
-                                                 {"huge", std::string(kSendOffer) + std::string(kBodyLimit, 'x')},
-                                                 {"none", ""}};
+    std::map<std::string, std::string> bodies = {
+        {"offer", kSendOffer},
+        {"recvOffer", kRecvOffer},
+        {"noMedia", kNoMediaOffer},
+        {"text", "hello, this is not SDP"},
+        {"huge", std::string(kSendOffer) + std::string(kBodyLimit, 'x')},
+        {"none", ""}};
     auto h = Auth(tokens.at(c.token));
     h["Content-Type"] = c.type;
     return http_->Request(c.method, Expand(c.path, vars), bodies.at(c.body), h);
@@ -410,9 +423,11 @@ TEST_P(WhipRefusal, AnswersTheDocumentedErrorAndLeavesTheRoomAlone) {
   // Nobody joined or left; the member is still there with its stream.
   EXPECT_EQ(IsActive(b.room), before);
   RunUntil([] { return false; }, 100);
-  EXPECT_TRUE(b.member->ws().TakeNotifications([](const json& n) {
-                return n["method"] == "participantJoined" || n["method"] == "participantLeft";
-              }).empty());
+  EXPECT_TRUE(b.member->ws()
+                  .TakeNotifications([](const json& n) {
+                    return n["method"] == "participantJoined" || n["method"] == "participantLeft";
+                  })
+                  .empty());
   EXPECT_EQ(IsActive(b.fullRoom)["participants"], 1);
 }
 
@@ -421,34 +436,36 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(
         BadRequest{"NoToken", "POST", "/whip/{room}", "none", "application/sdp", "offer", 401, -32001},
         BadRequest{"BadToken", "POST", "/whip/{room}", "garbage", "application/sdp", "offer", 401, -32001},
-        BadRequest{"NoPublishGrant", "POST", "/whip/{room}", "noPublish", "application/sdp", "offer", 403, -32002,
-                   "grant"},
+        BadRequest{"NoPublishGrant", "POST", "/whip/{room}", "noPublish", "application/sdp", "offer", 403,
+                   -32002, "grant"},
         BadRequest{"NoSubscribeGrant", "POST", "/whep/{room}/{stream}", "noSubscribe", "application/sdp",
                    "recvOffer", 403, -32002, "grant"},
-        BadRequest{"UnknownRoom", "POST", "/whip/987654", "user", "application/sdp", "offer", 404, -32003, "roomId"},
+        BadRequest{"UnknownRoom", "POST", "/whip/987654", "user", "application/sdp", "offer", 404, -32003,
+                   "roomId"},
         BadRequest{"PrivateRoom", "POST", "/whip/{private}", "user", "application/sdp", "offer", 403, -32002,
                    "roomId"},
-        BadRequest{"PasswordRoom", "POST", "/whip/{password}", "user", "application/sdp", "offer", 403, -32002,
-                   "passwordRequired"},
+        BadRequest{"PasswordRoom", "POST", "/whip/{password}", "user", "application/sdp", "offer", 403,
+                   -32002, "passwordRequired"},
         BadRequest{"RoomFull", "POST", "/whip/{full}", "user", "application/sdp", "offer", 409, -32006,
                    "numberLimit"},
-        BadRequest{"OfferWithoutMedia", "POST", "/whip/{room}", "user", "application/sdp", "noMedia", 400, -32602,
-                   "param"},
+        BadRequest{"OfferWithoutMedia", "POST", "/whip/{room}", "user", "application/sdp", "noMedia", 400,
+                   -32602, "param"},
         BadRequest{"RecvonlyOfferToWhip", "POST", "/whip/{room}", "user", "application/sdp", "recvOffer", 400,
                    -32602, "param"},
-        BadRequest{"SendonlyOfferToWhep", "POST", "/whep/{room}/{stream}", "user", "application/sdp", "offer", 400,
-                   -32602, "param"},
+        BadRequest{"SendonlyOfferToWhep", "POST", "/whep/{room}/{stream}", "user", "application/sdp", "offer",
+                   400, -32602, "param"},
         BadRequest{"NotSdp", "POST", "/whip/{room}", "user", "application/sdp", "text", 400, -32602, "param"},
-        BadRequest{"WrongContentType", "POST", "/whip/{room}", "user", "application/json", "offer", 415, -32602,
-                   "expected"},
+        BadRequest{"WrongContentType", "POST", "/whip/{room}", "user", "application/json", "offer", 415,
+                   -32602, "expected"},
         BadRequest{"NoContentType", "POST", "/whip/{room}", "user", "", "offer", 415, -32602},
-        BadRequest{"TooLarge", "POST", "/whip/{room}", "user", "application/sdp", "huge", 413, -32008, "limit"},
-        BadRequest{"UnknownStream", "POST", "/whep/{room}/s1-000000", "user", "application/sdp", "recvOffer", 404,
+        BadRequest{"TooLarge", "POST", "/whip/{room}", "user", "application/sdp", "huge", 413, -32008,
+                   "limit"},
+        BadRequest{"UnknownStream", "POST", "/whep/{room}/s1-000000", "user", "application/sdp", "recvOffer",
+                   404, -32003, "streamId"},
+        BadRequest{"Speaker", "POST", "/whep/{room}/speaker", "user", "application/sdp", "recvOffer", 404,
+                   -32003, "supported"},
+        BadRequest{"MixInAnSfuRoom", "POST", "/whep/{room}/mix", "user", "application/sdp", "recvOffer", 404,
                    -32003, "streamId"},
-        BadRequest{"Speaker", "POST", "/whep/{room}/speaker", "user", "application/sdp", "recvOffer", 404, -32003,
-                   "supported"},
-        BadRequest{"MixInAnSfuRoom", "POST", "/whep/{room}/mix", "user", "application/sdp", "recvOffer", 404, -32003,
-                   "streamId"},
         BadRequest{"GetEndpoint", "GET", "/whip/{room}", "user", "", "none", 405, -32600},
         BadRequest{"BadRoomId", "POST", "/whip/room-one", "user", "application/sdp", "offer", 404, -32003},
         BadRequest{"DeleteUnknownSession", "DELETE", "/whip/{room}/0123456789abcdef", "user", "", "none", 404,
@@ -465,7 +482,8 @@ TEST_F(WhipTest, OptionsAnswerWithoutAToken) {
   EXPECT_EQ(r.Header("access-control-allow-origin"), "*");
   EXPECT_NE(r.Header("access-control-allow-methods").find("POST"), std::string::npos);
   EXPECT_NE(r.Header("access-control-allow-headers").find("Authorization"), std::string::npos);
-  HttpReply res = http_->Request("OPTIONS", "/whep/" + std::to_string(b.room) + "/" + b.stream + "/0123456789abcdef");
+  HttpReply res =
+      http_->Request("OPTIONS", "/whep/" + std::to_string(b.room) + "/" + b.stream + "/0123456789abcdef");
   EXPECT_EQ(res.status, 204u);
   EXPECT_EQ(res.Header("accept-patch"), "application/trickle-ice-sdpfrag");
   EXPECT_NE(res.Header("access-control-allow-methods").find("DELETE"), std::string::npos);
@@ -485,9 +503,10 @@ TEST_F(WhipTest, TheRoomGoesOnAfterRefusals) {
   std::string stream = pub.reply.Header("atrium-stream-id");
   EXPECT_TRUE(b.member->ws().WaitNotification("streamPublished"));
   std::string play = b.member->Play(stream);
-  EXPECT_TRUE(Wait({b.member.get()}, [&] {
-    return viewer.peer->framesDecoded() >= 15 && b.member->peer(play).framesDecoded() >= 15;
-  })) << viewer.peer->framesDecoded() << " " << b.member->peer(play).framesDecoded();
+  EXPECT_TRUE(
+      Wait({b.member.get()},
+           [&] { return viewer.peer->framesDecoded() >= 15 && b.member->peer(play).framesDecoded() >= 15; }))
+      << viewer.peer->framesDecoded() << " " << b.member->peer(play).framesDecoded();
   EXPECT_EQ(http_->Request("DELETE", viewer.location, {}, Auth(user_->token)).status, 200u);
   EXPECT_EQ(http_->Request("DELETE", pub.location, {}, Auth(user_->token)).status, 200u);
 }
@@ -517,9 +536,8 @@ TEST_F(WhipTest, AHostCanEndAnotherUsersSessionAndKickIt) {
   json kicked = host.ws().Call("host.kick", {{"participantId", pub.reply.Header("atrium-participant-id")}});
   ASSERT_EQ(ErrorCodeOf(kicked), 0) << kicked.dump();
   EXPECT_TRUE(host.ws().WaitNotification("streamUnpublished"));
-  EXPECT_TRUE(RunUntil([&] {
-    return http_->Request("DELETE", pub.location, {}, Auth(user_->token)).status == 404;
-  }, 5000));
+  EXPECT_TRUE(RunUntil(
+      [&] { return http_->Request("DELETE", pub.location, {}, Auth(user_->token)).status == 404; }, 5000));
   // A kicked user's next WHIP session is refused like its conference.join.
   HttpReply again = Post("/whip/" + std::to_string(room), user_->token, kSendOffer);
   EXPECT_EQ(again.status, 403u) << again.body;
@@ -555,8 +573,8 @@ TEST_F(WhipTest, ASessionWhoseClientVanishesAfterConnectingEnds) {
   ASSERT_EQ(ErrorCodeOf(ws.Join(room)), 0);
   HttpSession pub = Whip(room, user_->token);
   ASSERT_EQ(pub.reply.status, 201u) << pub.reply.body;
-  ASSERT_TRUE(RunUntil([&] { return pub.peer->connectionState() == GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTED; },
-                       10000));
+  ASSERT_TRUE(RunUntil(
+      [&] { return pub.peer->connectionState() == GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTED; }, 10000));
   std::string publisher = pub.reply.Header("atrium-participant-id");
   gint64 gone = g_get_monotonic_time();
   pub.peer.reset();
@@ -575,7 +593,8 @@ TEST_F(WhipTest, WhepPlaysTheMixOfAnMcuRoom) {
   HttpSession mix = Whep(room, "mix", user_->token);
   ASSERT_EQ(mix.reply.status, 201u) << mix.reply.body;
   EXPECT_EQ(mix.reply.Header("atrium-stream-id"), "mix");
-  EXPECT_TRUE(std::regex_match(mix.location, std::regex("/whep/" + std::to_string(room) + "/mix/[0-9a-f]{32}")));
+  EXPECT_TRUE(
+      std::regex_match(mix.location, std::regex("/whep/" + std::to_string(room) + "/mix/[0-9a-f]{32}")));
   EXPECT_TRUE(RunUntil([&] { return mix.peer->framesDecoded() >= 15; }, 30000)) << mix.peer->framesDecoded();
   EXPECT_EQ(http_->Request("DELETE", mix.location, {}, Auth(user_->token)).status, 200u);
   EXPECT_EQ(http_->Request("DELETE", pub.location, {}, Auth(user_->token)).status, 200u);
@@ -585,18 +604,20 @@ TEST_F(WhipTest, AWhipStreamIsRecordedLikeAnyOther) {
   int64_t room = CreateRoom({{"isPublic", true}});
   HttpSession pub = Whip(room, user_->token);
   ASSERT_EQ(pub.reply.status, 201u) << pub.reply.body;
-  ASSERT_TRUE(RunUntil([&] { return pub.peer->connectionState() == GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTED; },
-                       10000));
+  ASSERT_TRUE(RunUntil(
+      [&] { return pub.peer->connectionState() == GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTED; }, 10000));
   json started = AdminCall("recording.start", {{"roomId", room}, {"format", "webm"}, {"layout", "tracks"}});
   ASSERT_EQ(ErrorCodeOf(started), 0) << started.dump();
   int64_t id = ResultOf(started)["recordingId"];
   RunUntil([] { return false; }, 3000);
   ASSERT_EQ(ErrorCodeOf(AdminCall("recording.stop", {{"recordingId", id}})), 0);
   json rec;
-  EXPECT_TRUE(RunUntil([&] {
-    rec = Ok(AdminCall("recording.get", {{"recordingId", id}}))["recording"];
-    return rec["status"] != "recording";
-  }, 20000));
+  EXPECT_TRUE(RunUntil(
+      [&] {
+        rec = Ok(AdminCall("recording.get", {{"recordingId", id}}))["recording"];
+        return rec["status"] != "recording";
+      },
+      20000));
   EXPECT_EQ(rec["status"], "finished") << rec.dump();
   ASSERT_EQ(rec["files"].size(), 1u) << rec.dump();
   EXPECT_EQ(rec["files"][0]["status"], "finished") << rec.dump();
@@ -624,12 +645,16 @@ TEST_F(WhipNatTest, TheAnswerCarriesPublicAddressCandidatesAndTheStunServer) {
   std::printf("[ timing ] answer with a STUN server that does not answer: %.0f ms\n", ms);
   ASSERT_EQ(r.status, 201u) << r.body;
   EXPECT_LT(ms, 5000);
-  EXPECT_TRUE(std::regex_search(r.body, std::regex("a=candidate:\\S+ 1 UDP \\d+ 127\\.0\\.0\\.1 \\d+ typ host")))
+  EXPECT_TRUE(
+      std::regex_search(r.body, std::regex("a=candidate:\\S+ 1 UDP \\d+ 127\\.0\\.0\\.1 \\d+ typ host")))
       << r.body;
-  EXPECT_TRUE(std::regex_search(r.body, std::regex("a=candidate:\\S+ 1 UDP \\d+ 203\\.0\\.113\\.7 \\d+ typ host")))
+  EXPECT_TRUE(
+      std::regex_search(r.body, std::regex("a=candidate:\\S+ 1 UDP \\d+ 203\\.0\\.113\\.7 \\d+ typ host")))
       << r.body;
   EXPECT_EQ(r.Header("link"), "<stun:127.0.0.1:3478>; rel=\"ice-server\"");
-  EXPECT_EQ(http_->Request("DELETE", r.Header("location"), {}, {{"Authorization", "Bearer " + u.token}}).status, 200u);
+  EXPECT_EQ(
+      http_->Request("DELETE", r.Header("location"), {}, {{"Authorization", "Bearer " + u.token}}).status,
+      200u);
 }
 
 }  // namespace

@@ -41,8 +41,12 @@ constexpr const char* kFragmentType = "application/trickle-ice-sdpfrag";
 
 enum class Kind { Whip, Whep };
 
-const char* Prefix(Kind k) { return k == Kind::Whip ? "/whip" : "/whep"; }
-const char* Name(Kind k) { return k == Kind::Whip ? "WHIP" : "WHEP"; }
+const char* Prefix(Kind k) {
+  return k == Kind::Whip ? "/whip" : "/whep";
+}
+const char* Name(Kind k) {
+  return k == Kind::Whip ? "WHIP" : "WHEP";
+}
 
 // /whip/{roomId}[/{resourceId}] or /whep/{roomId}/{streamId}[/{resourceId}].
 struct WhipPath {
@@ -94,7 +98,8 @@ public:
 
 void ReplyError(SoupServerMessage* msg, const std::exception& e) {
   ReplyHttpError(msg, e);
-  if (const auto* h = dynamic_cast<const HttpError*>(&e)) soup_server_message_set_status(msg, guint(h->status), nullptr);
+  if (const auto* h = dynamic_cast<const HttpError*>(&e))
+    soup_server_message_set_status(msg, guint(h->status), nullptr);
 }
 
 // Every answer, errors included, so that a page on another origin can use the endpoints
@@ -109,7 +114,8 @@ void SetCors(SoupServerMessage* msg) {
 
 // The body's media type, lower case, without parameters; "" when there is none.
 std::string MediaTypeOf(SoupServerMessage* msg) {
-  const char* t = soup_message_headers_get_content_type(soup_server_message_get_request_headers(msg), nullptr);
+  const char* t =
+      soup_message_headers_get_content_type(soup_server_message_get_request_headers(msg), nullptr);
   if (!t) return {};
   gchar* lower = g_ascii_strdown(t, -1);
   std::string out = lower;
@@ -124,10 +130,13 @@ void RequireContentType(SoupServerMessage* msg, const char* want) {
 }
 
 [[noreturn]] void TooLarge(size_t limit, size_t size) {
-  throw AppError(ErrorCode::TooLarge, "the body is larger than the server accepts", {{"limit", limit}, {"size", size}});
+  throw AppError(ErrorCode::TooLarge, "the body is larger than the server accepts",
+                 {{"limit", limit}, {"size", size}});
 }
 
-bool IsPatch(SoupServerMessage* msg) { return g_strcmp0(soup_server_message_get_method(msg), "PATCH") == 0; }
+bool IsPatch(SoupServerMessage* msg) {
+  return g_strcmp0(soup_server_message_get_method(msg), "PATCH") == 0;
+}
 
 // What the early handler learnt from the headers of a POST or PATCH, and its body as it
 // comes in, held to the server's body limit ([limits] max-message-bytes).
@@ -216,8 +225,9 @@ void CheckOffer(Kind kind, const std::string& sdp) {
   }
   if (any) return;
   if (kind == Kind::Whip)
-    throw InvalidParams("invalid parameter 'sdp': expected a sendonly offer with VP8/H264 video or Opus audio",
-                        {{"param", "sdp"}, {"expected", "VP8/H264 video or Opus audio to send"}});
+    throw InvalidParams(
+        "invalid parameter 'sdp': expected a sendonly offer with VP8/H264 video or Opus audio",
+        {{"param", "sdp"}, {"expected", "VP8/H264 video or Opus audio to send"}});
   throw InvalidParams("invalid parameter 'sdp': expected a recvonly offer with audio or video",
                       {{"param", "sdp"}, {"expected", "audio or video to receive"}});
 }
@@ -263,8 +273,9 @@ public:
       if (!endpoint && method == SOUP_METHOD_DELETE) return Delete(msg, *where);
       soup_message_headers_replace(soup_server_message_get_response_headers(msg), "Allow",
                                    endpoint ? "OPTIONS, POST" : "OPTIONS, PATCH, DELETE");
-      throw HttpError(405, ErrorCode::InvalidRequest,
-                      endpoint ? "POST an SDP offer here" : "PATCH ICE candidates here, or DELETE the session");
+      throw HttpError(
+          405, ErrorCode::InvalidRequest,
+          endpoint ? "POST an SDP offer here" : "PATCH ICE candidates here, or DELETE the session");
     } catch (const std::exception& e) {
       ReplyError(msg, e);
     }
@@ -334,9 +345,10 @@ private:
     // to send one.
     auto entry = views::EntryOf(s_, who, room);
     if (!entry.insider && room.passwordHash)
-      throw AppError(ErrorCode::Forbidden,
-                     "this room needs a password, which WHIP and WHEP cannot send: use the token of a host or member",
-                     {{"roomId", room.id}, {"passwordRequired", true}});
+      throw AppError(
+          ErrorCode::Forbidden,
+          "this room needs a password, which WHIP and WHEP cannot send: use the token of a host or member",
+          {{"roomId", room.id}, {"passwordRequired", true}});
     if (!entry.insider && !room.isPublic)
       throw AppError(ErrorCode::Forbidden, "this room is private: use the token of a host or member",
                      {{"roomId", room.id}});
@@ -346,7 +358,8 @@ private:
       throw AppError(ErrorCode::Forbidden, std::string("this token has no '") + grantName + "' grant",
                      {{"grant", grantName}});
     if (kind == Kind::Whep && where.streamId == "speaker")
-      throw AppError(ErrorCode::NotFound, "'speaker' (the active speaker's stream) is not supported by this server yet",
+      throw AppError(ErrorCode::NotFound,
+                     "'speaker' (the active speaker's stream) is not supported by this server yet",
                      {{"streamId", "speaker"}, {"supported", false}});
 
     CheckOffer(kind, sdp);
@@ -395,7 +408,8 @@ private:
     };
     std::string mediaId;
     try {
-      mediaId = kind == Kind::Whip ? conf.Publish(pid, "camera", sdp, done) : conf.Play(pid, where.streamId, sdp, done);
+      mediaId = kind == Kind::Whip ? conf.Publish(pid, "camera", sdp, done)
+                                   : conf.Play(pid, where.streamId, sdp, done);
     } catch (...) {
       resources_.erase(id);
       conf.Leave(pid);
@@ -434,13 +448,15 @@ private:
   void Patch(SoupServerMessage* msg, const WhipPath& where) {
     Request& req = RequestOf(msg);
     Resource& r = Owned(where, req.who);
-    const char* ifMatch = soup_message_headers_get_one(soup_server_message_get_request_headers(msg), "If-Match");
+    const char* ifMatch =
+        soup_message_headers_get_one(soup_server_message_get_request_headers(msg), "If-Match");
     if (ifMatch && g_strcmp0(ifMatch, "*") == 0)
       throw HttpError(422, ErrorCode::InvalidParams,
                       "ICE restarts are not supported: DELETE the session and POST a new offer",
                       {{"param", "If-Match"}, {"iceRestart", false}});
     if (ifMatch && !EtagMatches(ifMatch, r.etag))
-      throw HttpError(412, ErrorCode::Conflict, "If-Match does not match the session's ETag", {{"etag", r.etag}});
+      throw HttpError(412, ErrorCode::Conflict, "If-Match does not match the session's ETag",
+                      {{"etag", r.etag}});
     auto fragment = media::TrickleFragment::Parse(req.body);
     if ((!fragment.ufrag.empty() && !r.clientUfrag.empty() && fragment.ufrag != r.clientUfrag))
       throw HttpError(422, ErrorCode::InvalidParams,
@@ -454,8 +470,8 @@ private:
         if (!c.mid.empty() && r.mids[i] == c.mid) mline = unsigned(i);
       conf->AddCandidate(r.participantId, r.mediaId, mline, c.candidate);
     }
-    GST_DEBUG("%s candidates [resource:%s count:%zu end:%d]", Name(r.kind), r.id.c_str(), fragment.candidates.size(),
-              fragment.endOfCandidates);
+    GST_DEBUG("%s candidates [resource:%s count:%zu end:%d]", Name(r.kind), r.id.c_str(),
+              fragment.candidates.size(), fragment.endOfCandidates);
     soup_message_headers_replace(soup_server_message_get_response_headers(msg), "ETag", r.etag.c_str());
     soup_server_message_set_status(msg, 204, nullptr);
   }
@@ -478,7 +494,8 @@ private:
                      {{"resourceId", where.resourceId}});
     Resource& r = it->second;
     if (r.userId != who.userId && !views::CanAdminRoom(s_, who, views::RoomOr404(s_, r.roomId)))
-      throw AppError(ErrorCode::Forbidden, "only the user who started this session, or a host of the room, may change it",
+      throw AppError(ErrorCode::Forbidden,
+                     "only the user who started this session, or a host of the room, may change it",
                      {{"resourceId", r.id}});
     return r;
   }
@@ -490,7 +507,8 @@ private:
       Resource& r = it->second;
       if (method == "media.candidate") {
         if (params.value("id", "") == r.mediaId && r.answeredAt == 0)
-          r.serverCandidates.emplace_back(params["sdpMLineIndex"].get<unsigned>(), params.value("candidate", ""));
+          r.serverCandidates.emplace_back(params["sdpMLineIndex"].get<unsigned>(),
+                                          params.value("candidate", ""));
         return;
       }
       // Its stream or the one it plays ended, its play failed, a host removed it, the
@@ -499,7 +517,8 @@ private:
           method == "meetingFinished")
         CheckLater(weak_from_this(), id);
     } catch (const std::exception& e) {
-      GST_ERROR("whip notification failed [resource:%s method:%s what:%s]", id.c_str(), method.c_str(), e.what());
+      GST_ERROR("whip notification failed [resource:%s method:%s what:%s]", id.c_str(), method.c_str(),
+                e.what());
     }
   }
 
@@ -515,9 +534,10 @@ private:
     rooms::Conference* conf = s_.conferences.Find(r.roomId);
     if (!conf || !conf->pipeline().Has(r.mediaId)) return Check(id);
     r.answer = answer;
-    conf->pipeline().WhenGathered(r.mediaId, kGatherTimeoutMs, [weak = weak_from_this(), id](const std::string& local) {
-      if (auto self = weak.lock()) self->OnGathered(id, local);
-    });
+    conf->pipeline().WhenGathered(r.mediaId, kGatherTimeoutMs,
+                                  [weak = weak_from_this(), id](const std::string& local) {
+                                    if (auto self = weak.lock()) self->OnGathered(id, local);
+                                  });
   }
 
   void OnGathered(const std::string& id, const std::string& local) {
@@ -534,12 +554,14 @@ private:
     if (!r.pending || r.clientGone) return Check(id);
     auto count = [](const std::string& text) {
       size_t n = 0;
-      for (size_t at = text.find("a=candidate:"); at != std::string::npos; at = text.find("a=candidate:", at + 1)) ++n;
+      for (size_t at = text.find("a=candidate:"); at != std::string::npos;
+           at = text.find("a=candidate:", at + 1))
+        ++n;
       return n;
     };
     size_t candidates = count(sdp);
-    GST_DEBUG("%s answer candidates [resource:%s webrtcbin:%zu added:%zu]", Name(r.kind), r.id.c_str(), count(local),
-              candidates - count(local));
+    GST_DEBUG("%s answer candidates [resource:%s webrtcbin:%zu added:%zu]", Name(r.kind), r.id.c_str(),
+              count(local), candidates - count(local));
     std::string base = std::string(Prefix(r.kind)) + "/" + std::to_string(r.roomId);
     if (r.kind == Kind::Whep) base += "/" + r.streamId;
     std::string location = base + "/" + r.id;
@@ -549,17 +571,19 @@ private:
       soup_message_headers_replace(h, "ETag", r.etag.c_str());
       soup_message_headers_replace(h, "Accept-Patch", kFragmentType);
       soup_message_headers_replace(h, "Atrium-Participant-Id", r.participantId.c_str());
-      soup_message_headers_replace(h, "Atrium-Stream-Id", (r.kind == Kind::Whip ? r.mediaId : r.streamId).c_str());
+      soup_message_headers_replace(h, "Atrium-Stream-Id",
+                                   (r.kind == Kind::Whip ? r.mediaId : r.streamId).c_str());
       if (r.kind == Kind::Whep) soup_message_headers_replace(h, "Atrium-Play-Id", r.mediaId.c_str());
       std::string stun = s_.config.stunServer;
       for (const char* scheme : {"stun://", "stun:"})
         if (stun.rfind(scheme, 0) == 0) stun = stun.substr(strlen(scheme));
-      if (!stun.empty()) soup_message_headers_append(h, "Link", ("<stun:" + stun + ">; rel=\"ice-server\"").c_str());
+      if (!stun.empty())
+        soup_message_headers_append(h, "Link", ("<stun:" + stun + ">; rel=\"ice-server\"").c_str());
       soup_server_message_set_response(m, kSdpType, SOUP_MEMORY_COPY, sdp.data(), sdp.size());
       soup_server_message_set_status(m, 201, nullptr);
     });
-    GST_INFO("%s session answered [room:%" G_GINT64_FORMAT " resource:%s media:%s candidates:%zu]", Name(r.kind),
-             r.roomId, r.id.c_str(), r.mediaId.c_str(), candidates);
+    GST_INFO("%s session answered [room:%" G_GINT64_FORMAT " resource:%s media:%s candidates:%zu]",
+             Name(r.kind), r.roomId, r.id.c_str(), r.mediaId.c_str(), candidates);
   }
 
   // Ends the session when its participant, or its stream or play, is gone; when the POST's
@@ -570,7 +594,8 @@ private:
     Resource& r = it->second;
     rooms::Conference* conf = s_.conferences.Find(r.roomId);
     const auto* p = conf ? conf->Find(r.participantId) : nullptr;
-    bool media = p && (r.kind == Kind::Whip ? conf->streams().count(r.mediaId) : conf->plays().count(r.mediaId));
+    bool media =
+        p && (r.kind == Kind::Whip ? conf->streams().count(r.mediaId) : conf->plays().count(r.mediaId));
     const char* why = nullptr;
     if (!p)
       why = "the participant left the conference";
@@ -591,8 +616,8 @@ private:
     if (it == resources_.end()) return;
     Resource r = std::move(it->second);
     resources_.erase(it);
-    GST_INFO("%s session ended [room:%" G_GINT64_FORMAT " resource:%s participant:%s why:%s]", Name(r.kind), r.roomId,
-             r.id.c_str(), r.participantId.c_str(), why);
+    GST_INFO("%s session ended [room:%" G_GINT64_FORMAT " resource:%s participant:%s why:%s]", Name(r.kind),
+             r.roomId, r.id.c_str(), r.participantId.c_str(), why);
     if (r.pending && !r.clientGone) {
       AppError e(ErrorCode::Internal, std::string("the session ended before it was answered: ") + why);
       ReplyPending(r, [&e](SoupServerMessage* m) { ReplyError(m, e); });
@@ -656,8 +681,9 @@ void RegisterWhipRoutes(Services& s) {
   if (!s.addRoute || !s.addEarlyRoute) return;  // no HTTP server (tests of the method tables)
   auto sessions = std::make_shared<WhipSessions>(s);
   for (Kind kind : {Kind::Whip, Kind::Whep}) {
-    s.addEarlyRoute(Prefix(kind),
-                    [&s, kind](SoupServerMessage* msg, const std::string& path) { BeginRequest(s, msg, kind, path); });
+    s.addEarlyRoute(Prefix(kind), [&s, kind](SoupServerMessage* msg, const std::string& path) {
+      BeginRequest(s, msg, kind, path);
+    });
     s.addRoute(Prefix(kind), [sessions, kind](SoupServerMessage* msg, const std::string& path) {
       sessions->Handle(msg, kind, path);
     });
