@@ -402,7 +402,7 @@ private:
     r.participantId = joined.id;
     std::string id = r.id, pid = r.participantId;
     resources_[id] = std::move(r);
-    auto guard = std::make_shared<CheckOnDrop>(CheckOnDrop{weak_from_this(), id});
+    auto guard = std::make_shared<CheckOnDrop>(weak_from_this(), id);
     auto done = [weak = weak_from_this(), id, guard](const std::string& answer, const std::string& error) {
       if (auto self = weak.lock()) self->OnAnswer(id, answer, error);
     };
