@@ -88,6 +88,17 @@ void ConfigureIce(GstElement* webrtcbin, const IceConfig& ice) {
                    ice.turnServer.empty() ? "no" : "yes");
 }
 
+void EnableKeepaliveChecks(GstElement* webrtcbin) {
+  GstWebRTCICE* iceAgent = nullptr;
+  g_object_get(webrtcbin, "ice-agent", &iceAgent, nullptr);
+  auto iceRef = GRef<GstWebRTCICE>::adopt(iceAgent);
+  if (!iceRef || !g_object_class_find_property(G_OBJECT_GET_CLASS(iceRef.get()), "agent")) return;
+  NiceAgent* agentPtr = nullptr;
+  g_object_get(iceRef.get(), "agent", &agentPtr, nullptr);
+  auto agent = GRef<NiceAgent>::adopt(agentPtr);
+  if (agent) g_object_set(agent.get(), "keepalive-conncheck", TRUE, nullptr);
+}
+
 std::vector<std::string> DefaultIceAddresses() {
   std::vector<std::string> out;
   ifaddrs* list = nullptr;

@@ -26,6 +26,11 @@ struct IceConfig {
 // Throws atrium::InvalidParams for an address that is not an IP literal or a bad port range.
 void ConfigureIce(GstElement* webrtcbin, const IceConfig& ice);
 
+// Makes libnice's keepalives binding requests that can time out (keepalive-conncheck), so
+// that a connected peer whose other end vanished fails instead of staying connected to
+// nobody. For endpoints with no other channel that would notice (WHIP, WHEP).
+void EnableKeepaliveChecks(GstElement* webrtcbin);
+
 // The addresses ConfigureIce uses for an empty list: every up, non-loopback IPv4/IPv6
 // interface address (IPv6 link-local fe80::/10 left out: it needs a scope id), or
 // {"127.0.0.1"} when there is none (a loopback-only network namespace).

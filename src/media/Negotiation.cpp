@@ -5,6 +5,9 @@
 #include <map>
 
 #include <glib.h>
+#include <gst/sdp/sdp.h>
+
+#include <memory>
 
 namespace atrium::media {
 
@@ -115,6 +118,46 @@ std::optional<Codec> PreferredCodec(const OfferMedia& m) {
     if (c && IsForwardableCodec(m.kind, c->name)) return c;
   }
   return std::nullopt;
+}
+
+std::string AddCandidates(const std::string& sdp, const std::vector<std::pair<unsigned, std::string>>& candidates) {
+  GstSDPMessage* raw = nullptr;
+  gst_sdp_message_new(&raw);
+  std::unique_ptr<GstSDPMessage, decltype(&gst_sdp_message_free)> msg(raw, gst_sdp_message_free);
+  if (sdp.empty() || gst_sdp_message_parse_buffer(reinterpret_cast<const guint8*>(sdp.data()), guint(sdp.size()),
+                                                  msg.get()) != GST_SDP_OK)
+    return sdp;
+  bool changed = false;
+  for (const auto& [mline, given] : candidates) {
+    if (mline >= gst_sdp_message_medias_len(msg.get())) continue;
+    std::string value = given.rfind("a=", 0) == 0 ? given.substr(2) : given;
+    if (value.rfind("candidate:", 0) != 0) continue;
+    value = value.substr(10);
+    bool printable = !value.empty();
+    for (unsigned char c : value) printable = printable && c >= 0x20 && c < 0x7f;
+    if (!printable) continue;
+    GstSDPMedia* m = const_cast<GstSDPMedia*>(gst_sdp_message_get_media(msg.get(), mline));
+    bool present = false, ended = false;
+    for (guint i = 0; i < gst_sdp_media_attributes_len(m); ++i) {
+      const GstSDPAttribute* a = gst_sdp_media_get_attribute(m, i);
+      if (g_strcmp0(a->key, "candidate") == 0 && g_strcmp0(a->value, value.c_str()) == 0) present = true;
+      if (g_strcmp0(a->key, "end-of-candidates") == 0) ended = true;
+    }
+    if (present) continue;
+    if (ended) {  // keep it last
+      for (guint i = gst_sdp_media_attributes_len(m); i-- > 0;)
+        if (g_strcmp0(gst_sdp_media_get_attribute(m, i)->key, "end-of-candidates") == 0)
+          gst_sdp_media_remove_attribute(m, i);
+    }
+    gst_sdp_media_add_attribute(m, "candidate", value.c_str());
+    if (ended) gst_sdp_media_add_attribute(m, "end-of-candidates", nullptr);
+    changed = true;
+  }
+  if (!changed) return sdp;
+  gchar* text = gst_sdp_message_as_text(msg.get());
+  std::string out = text ? text : sdp;
+  g_free(text);
+  return out;
 }
 
 }  // namespace atrium::media

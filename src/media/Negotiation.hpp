@@ -10,6 +10,7 @@
 
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace atrium::media {
@@ -35,6 +36,11 @@ GstCaps* PublishCaps(const OfferMedia& m, const Codec& c);
 // Simulcast rids smallest layer first: names of one known scheme (q/h/f, l/m/h,
 // low/mid/high, 0/1/2, ...) are sorted by it; anything else keeps the offer's order.
 std::vector<std::string> OrderLayers(std::vector<std::string> rids);
+// `sdp` with each candidate ("candidate:..." or "a=candidate:...") added as an
+// a=candidate line to the m-line it names, unless that m-line has it already, and kept
+// before a=end-of-candidates. Candidates for m-lines the SDP lacks, or that are not one
+// printable line, are left out. Returns `sdp` unchanged when it does not parse.
+std::string AddCandidates(const std::string& sdp, const std::vector<std::pair<unsigned, std::string>>& candidates);
 
 // A host candidate again with another address (1:1 NAT), or "" for other candidates.
 // "candidate:F C TRANSPORT PRIORITY ADDRESS PORT typ host ..."

@@ -1427,3 +1427,109 @@ void RoomPipeline::DropVideoInput(const std::string& publisherId, GstPad* switch
 }
 
 }  // namespace atrium::media
+
+namespace atrium::media {
+
+namespace {
+
+// One WhenGathered call. The signal handler (webrtcbin's thread) and the timer race to
+// `fired`; whichever wins finishes on the control thread. The webrtcbin is read only there,
+// and only while the peer is alive (Destroy clears `alive` before it lets the element go).
+struct GatherWait {
+  std::shared_ptr<RoomPipeline::Handle> handle;
+  GstElement* webrtc = nullptr;
+  RoomPipeline::Gathered done;
+  std::atomic<bool> fired{false};
+  guint timer = 0;
+};
+using GatherRef = std::shared_ptr<GatherWait>;
+
+void FinishGather(const GatherRef& w) {
+  if (w->timer) g_source_remove(w->timer);
+  w->timer = 0;
+  auto done = std::move(w->done);
+  w->done = nullptr;
+  if (!done) return;
+  std::string sdp;
+  if (w->handle->alive) {
+    GstWebRTCSessionDescription* desc = nullptr;
+    g_object_get(w->webrtc, "local-description", &desc, nullptr);
+    if (desc) {
+      gchar* text = gst_sdp_message_as_text(desc->sdp);
+      sdp = text ? text : "";
+      g_free(text);
+      gst_webrtc_session_description_free(desc);
+    }
+  }
+  try {
+    done(sdp);
+  } catch (const std::exception& e) {
+    GST_ERROR("gathering callback failed [peer:%s what:%s]", w->handle->peerId.c_str(), e.what());
+  }
+}
+
+// Always from the main loop, never inside the signal emission that noticed it.
+void FinishGatherLater(const GatherRef& w) {
+  g_idle_add_full(
+      G_PRIORITY_DEFAULT,
+      [](gpointer p) -> gboolean {
+        FinishGather(*static_cast<GatherRef*>(p));
+        return G_SOURCE_REMOVE;
+      },
+      new GatherRef(w), [](gpointer p) { delete static_cast<GatherRef*>(p); });
+}
+
+}  // namespace
+
+void RoomPipeline::WhenGathered(const std::string& peerId, guint timeoutMs, Gathered done) {
+  auto w = std::make_shared<GatherWait>();
+  w->done = std::move(done);
+  auto it = peers_.find(peerId);
+  if (it == peers_.end() || !it->second->webrtc) {
+    w->fired = true;
+    w->handle = NewHandle(peerId);
+    w->handle->alive = false;
+    return FinishGatherLater(w);
+  }
+  w->handle = it->second->handle;
+  w->webrtc = it->second->webrtc;
+  g_signal_connect_data(
+      w->webrtc, "notify::ice-gathering-state",
+      G_CALLBACK(+[](GstElement* e, GParamSpec*, gpointer data) {
+        const GatherRef& w = *static_cast<GatherRef*>(data);
+        GstWebRTCICEGatheringState state;
+        g_object_get(e, "ice-gathering-state", &state, nullptr);
+        if (state != GST_WEBRTC_ICE_GATHERING_STATE_COMPLETE || w->fired.exchange(true)) return;
+        FinishGatherLater(w);
+      }),
+      new GatherRef(w), [](gpointer p, GClosure*) { delete static_cast<GatherRef*>(p); }, GConnectFlags(0));
+  w->timer = g_timeout_add_full(
+      G_PRIORITY_DEFAULT, timeoutMs,
+      [](gpointer p) -> gboolean {
+        const GatherRef& w = *static_cast<GatherRef*>(p);
+        w->timer = 0;  // this source ends here
+        if (!w->fired.exchange(true)) {
+          GST_INFO("ICE gathering not complete in time; answering with what is there [peer:%s]",
+                   w->handle->peerId.c_str());
+          FinishGather(w);
+        }
+        return G_SOURCE_REMOVE;
+      },
+      new GatherRef(w), [](gpointer p) { delete static_cast<GatherRef*>(p); });
+  // It may have completed before the handler was connected.
+  GstWebRTCICEGatheringState state;
+  g_object_get(w->webrtc, "ice-gathering-state", &state, nullptr);
+  if (state == GST_WEBRTC_ICE_GATHERING_STATE_COMPLETE && !w->fired.exchange(true)) FinishGatherLater(w);
+}
+
+bool RoomPipeline::IsConnected(const std::string& peerId) const {
+  auto it = peers_.find(peerId);
+  return it != peers_.end() && it->second->handle->connected.load();
+}
+
+void RoomPipeline::EnableKeepaliveChecks(const std::string& peerId) {
+  auto it = peers_.find(peerId);
+  if (it != peers_.end() && it->second->webrtc) media::EnableKeepaliveChecks(it->second->webrtc);
+}
+
+}  // namespace atrium::media

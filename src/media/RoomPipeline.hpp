@@ -105,6 +105,17 @@ public:
   // The latest audio level of a publisher's audio track from its ssrc-audio-level header
   // extension, in dBov (0 loud .. -127 silent); nullopt when it does not send one.
   std::optional<double> AudioLevel(const std::string& publisherId) const;
+  // The peer's local description (its answer) once webrtcbin's ICE gathering has completed,
+  // or after `timeoutMs` with what was gathered until then: WHIP and WHEP clients that do
+  // not trickle need the server's candidates in the answer. `done` runs exactly once, on
+  // the control thread, with "" when the peer went away first.
+  using Gathered = std::function<void(const std::string& localSdp)>;
+  void WhenGathered(const std::string& peerId, guint timeoutMs, Gathered done);
+  // Whether the peer's PeerConnection has been connected (ICE and DTLS up).
+  bool IsConnected(const std::string& peerId) const;
+  // EnableKeepaliveChecks (Ice.hpp) on the peer: once its client vanishes, the peer fails
+  // (OnPeerFailed "ICE/DTLS failed") within about a minute. Unknown ids are ignored.
+  void EnableKeepaliveChecks(const std::string& peerId);
 
   // Tells the listener that a peer failed (if it still exists).
   void ReportFailure(const std::string& peerId, const std::string& reason);

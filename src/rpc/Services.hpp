@@ -48,6 +48,9 @@ void RegisterChatMethods(Dispatcher& d, Services& s);
 void RegisterFileMethods(Dispatcher& d, Services& s);
 void RegisterCallMethods(Dispatcher& d, Services& s);
 void RegisterTranscriptMethods(Dispatcher& d, Services& s);
+// POST /whip/{roomId} and /whep/{roomId}/{streamId} with their session resources
+// (WhipRoutes.cpp); nothing without an HTTP server.
+void RegisterWhipRoutes(Services& s);
 
 // Every method family, and the authenticator that turns tokens into identities.
 void RegisterAll(Dispatcher& d, Services& s);

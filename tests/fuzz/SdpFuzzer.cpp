@@ -3,18 +3,22 @@
 // CodecCaps (the codec preferences handed to webrtcbin, H264 fmtp copied from the offer)
 // and the caps turned back into an SDP media section as webrtcbin does for its answer;
 // then each line of the input as an ICE candidate: the loopback filter and the
-// public-address rewrite. Bad input must end in InvalidParams, never in a crash or a GLib
-// CRITICAL.
+// public-address rewrite; the input as a WHIP/WHEP PATCH body (TrickleFragment) and as an
+// answer that those lines are added to as candidates (AddCandidates). Bad input must end in
+// InvalidParams, never in a crash or a GLib CRITICAL.
 #include "tests/fuzz/FuzzTarget.hpp"
 
 #include "core/Error.hpp"
 #include "media/Ice.hpp"
 #include "media/Negotiation.hpp"
 #include "media/Sdp.hpp"
+#include "media/TrickleFragment.hpp"
 
 #include <gst/sdp/sdp.h>
 
 #include <string>
+#include <utility>
+#include <vector>
 
 using namespace atrium;
 
@@ -40,11 +44,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
   } catch (const InvalidParams&) {
   }
+  try {
+    media::TrickleFragment::Parse(text);
+  } catch (const InvalidParams&) {
+  }
+  std::vector<std::pair<unsigned, std::string>> candidates;
   gchar** lines = g_strsplit(text.c_str(), "\n", 64);
   for (gchar** l = lines; *l; ++l) {
     media::IsLoopbackUdpCandidate(*l);
     media::WithAddress(*l, "203.0.113.7");
+    candidates.emplace_back(unsigned(candidates.size() % 3), *l);
   }
   g_strfreev(lines);
+  media::AddCandidates(text, candidates);
   return 0;
 }

@@ -189,10 +189,18 @@ HttpReply HttpClient::Request(const char* method, const std::string& path, const
                               const std::map<std::string, std::string>& headers) {
   GRef<SoupMessage> msg = GRef<SoupMessage>::adopt(soup_message_new(method, (base_ + path).c_str()));
   if (!msg) throw std::runtime_error("bad url " + base_ + path);
-  for (const auto& [k, v] : headers) soup_message_headers_replace(soup_message_get_request_headers(msg.get()), k.c_str(), v.c_str());
-  if (!body.empty() || g_strcmp0(method, "POST") == 0) {
+  // A Content-Type among `headers` is the body's type ("" sends none); else application/json.
+  std::optional<std::string> bodyType;
+  for (const auto& [k, v] : headers) {
+    if (g_ascii_strcasecmp(k.c_str(), "Content-Type") == 0)
+      bodyType = v;
+    else
+      soup_message_headers_replace(soup_message_get_request_headers(msg.get()), k.c_str(), v.c_str());
+  }
+  if (!body.empty() || g_strcmp0(method, "POST") == 0 || g_strcmp0(method, "PATCH") == 0) {
     GBytes* b = g_bytes_new(body.data(), body.size());
-    soup_message_set_request_body_from_bytes(msg.get(), "application/json", b);
+    std::string type = bodyType.value_or("application/json");
+    soup_message_set_request_body_from_bytes(msg.get(), type.empty() ? nullptr : type.c_str(), b);
     g_bytes_unref(b);
   }
   GError* err = nullptr;

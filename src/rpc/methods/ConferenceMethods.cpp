@@ -90,14 +90,9 @@ void RegisterConferenceMethods(Dispatcher& d, Services& s) {
     std::string role = who ? "attendee" : "guest";
     bool insider = false;
     if (who) {
-      auto memberRole = who->grants.anyRoom ? store::Rooms(s.db).MemberRole(room.id, who->userId) : std::nullopt;
-      if (views::CanAdminRoom(s, *who, room)) {
-        insider = true;
-        role = "host";
-      } else if (memberRole || who->grants.JoinsRoom(room.id)) {
-        insider = true;
-        role = memberRole.value_or("attendee");
-      }
+      auto entry = views::EntryOf(s, *who, room);
+      insider = entry.insider;
+      role = entry.role;
       if (meeting) {
         if (meeting->ownerId == who->userId) {
           insider = true;

@@ -225,6 +225,7 @@ void RegisterAll(Dispatcher& d, Services& s) {
   RegisterFileMethods(d, s);
   RegisterCallMethods(d, s);
   RegisterTranscriptMethods(d, s);
+  RegisterWhipRoutes(s);
 }
 
 }  // namespace atrium::rpc

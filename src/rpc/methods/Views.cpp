@@ -154,6 +154,19 @@ void RequireEnterRoom(Services& s, const Identity& who, const store::Room& r) {
   if (!CanEnterRoom(s, who, r)) throw AppError(ErrorCode::Forbidden, "no access to this room", {{"roomId", r.id}});
 }
 
+RoomEntry EntryOf(Services& s, const Identity& who, const store::Room& r) {
+  RoomEntry e;
+  auto memberRole = who.grants.anyRoom ? store::Rooms(s.db).MemberRole(r.id, who.userId) : std::nullopt;
+  if (CanAdminRoom(s, who, r)) {
+    e.insider = true;
+    e.role = "host";
+  } else if (memberRole || who.grants.JoinsRoom(r.id)) {
+    e.insider = true;
+    e.role = memberRole.value_or("attendee");
+  }
+  return e;
+}
+
 void RequireAdminRoom(Services& s, const Identity& who, const store::Room& r) {
   if (!CanAdminRoom(s, who, r))
     throw AppError(ErrorCode::Forbidden, "only the room's owner, hosts or administrators may do this",

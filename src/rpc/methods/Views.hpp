@@ -47,6 +47,14 @@ store::Meeting MeetingOr404(Services& s, int64_t meetingId);
 bool CanEnterRoom(Services& s, const Identity& who, const store::Room& r);
 bool CanAdminRoom(Services& s, const Identity& who, const store::Room& r);
 void RequireEnterRoom(Services& s, const Identity& who, const store::Room& r);
+// How a signed-in user enters a live conference of a room by its id (conference.join
+// without a meeting code; WHIP and WHEP): as an insider, who needs no password and may
+// enter a private room, with a role ("host", or its member role, else "attendee"), or not.
+struct RoomEntry {
+  bool insider = false;
+  std::string role = "attendee";
+};
+RoomEntry EntryOf(Services& s, const Identity& who, const store::Room& r);
 void RequireAdminRoom(Services& s, const Identity& who, const store::Room& r);
 
 }  // namespace atrium::rpc::views
