@@ -609,7 +609,7 @@ void RoomPipeline::Publish(const std::string& peerId, const std::string& sdp, An
       if (!t->inputSwitch) throw AppError(ErrorCode::Internal, "the atriumrtpswitch element is not registered");
       // Only a filter being applied or removed changes the input, never a timeout: a
       // filter for privacy must not fall back to the unfiltered picture.
-      g_object_set(t->inputSwitch, "target", 0u, "timeout", G_MAXUINT64 / 2, nullptr);
+      g_object_set(t->inputSwitch, "target", 0u, "timeout", guint64(24 * 3600 * 1000), nullptr);  // a day
       gst_bin_add_many(GST_BIN(pipeline_), t->inputTee, t->inputSwitch, nullptr);
       GstPad* out = gst_element_request_pad_simple(t->inputTee, "src_%u");
       GstPad* in = gst_element_request_pad_simple(t->inputSwitch, "sink_%u");

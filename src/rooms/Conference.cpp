@@ -23,6 +23,15 @@ Conference::Conference(int64_t roomId, std::string mode, media::IceConfig ice, s
   // Levels for the mixer, recognised speech for the transcriber: each picks its own.
   pipeline_->onElementMessage = [this](GstMessage* m) {
     if (meters_ && meters_->OnElementMessage(m)) return;
+    if (filters_)
+      if (auto ev = filters_->OnElementMessage(m)) {
+        json params = ev->data;
+        params["streamId"] = ev->streamId;
+        params["filter"] = ev->filter;
+        if (auto st = streams_.find(ev->streamId); st != streams_.end()) params["participantId"] = st->second.participantId;
+        Broadcast("filterEvent", params);
+        return;
+      }
     if (mixer_) mixer_->OnElementMessage(m);
     if (transcriber_) transcriber_->OnElementMessage(m);
   };
@@ -45,6 +54,7 @@ Conference::Conference(int64_t roomId, std::string mode, media::IceConfig ice, s
 Conference::~Conference() {
   if (observer_) observer_->OnConferenceEnding(*this);
   if (levelTimer_) g_source_remove(levelTimer_);
+  filters_.reset();
   meters_.reset();
   transcriber_.reset();
   transcoders_.reset();
@@ -273,6 +283,36 @@ std::string Conference::PlaySpeaker(Participant& p, const std::string& sdp, Answ
   return playId;
 }
 
+void Conference::ApplyFilter(const std::string& participantId, const std::string& streamId, const std::string& filter,
+                             const json& params) {
+  Require(participantId);
+  auto s = streams_.find(streamId);
+  if (s == streams_.end() || !s->second.live)
+    throw AppError(ErrorCode::NotFound, "no such stream in this conference", {{"streamId", streamId}});
+  if (s->second.participantId != participantId && !IsHost(participantId))
+    throw AppError(ErrorCode::Forbidden, "only the stream's publisher or a host may filter it", {{"streamId", streamId}});
+  if (!filters_) {
+    filters_ = std::make_unique<media::Filters>(*pipeline_, media::TranscodeProfile::Current());
+    filters_->onFailed = [this](const std::string& sid, const std::string& reason) {
+      Broadcast("filterRemoved", {{"streamId", sid}, {"reason", reason}});
+    };
+  }
+  filters_->Apply(streamId, filter, params);
+  Broadcast("filterApplied", {{"streamId", streamId}, {"filter", filter}, {"params", params}, {"by", participantId}});
+}
+
+void Conference::RemoveFilter(const std::string& participantId, const std::string& streamId) {
+  Require(participantId);
+  auto s = streams_.find(streamId);
+  if (s == streams_.end() || !s->second.live)
+    throw AppError(ErrorCode::NotFound, "no such stream in this conference", {{"streamId", streamId}});
+  if (s->second.participantId != participantId && !IsHost(participantId))
+    throw AppError(ErrorCode::Forbidden, "only the stream's publisher or a host may change its filter", {{"streamId", streamId}});
+  if (!filters_ || !filters_->Remove(streamId))
+    throw AppError(ErrorCode::NotFound, "the stream has no filter", {{"streamId", streamId}});
+  Broadcast("filterRemoved", {{"streamId", streamId}, {"by", participantId}});
+}
+
 void Conference::PollLevels() {
   gint64 now = g_get_monotonic_time();
   for (const auto& [pid, p] : participants_) {
@@ -421,6 +461,7 @@ void Conference::RemoveStream(const std::string& streamId, bool announce) {
   }
   if (observer_ && s.live) observer_->OnStreamEnding(*this, streamId);
   if (meters_) meters_->Remove(streamId);
+  if (filters_) filters_->DropSource(streamId);
   transcoders_->DropSource(streamId);
   if (mixer_) mixer_->RemoveStream(streamId);
   if (transcriber_) transcriber_->RemoveStream(streamId);

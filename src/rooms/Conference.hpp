@@ -4,6 +4,7 @@
 #pragma once
 
 #include "media/ActiveSpeaker.hpp"
+#include "media/Filters.hpp"
 #include "media/LevelMeters.hpp"
 #include "media/Mixer.hpp"
 #include "media/RoomPipeline.hpp"
@@ -180,6 +181,12 @@ public:
   // The most videos the participant plays at once (0: no cap); the oldest video plays
   // beyond it stop now and whenever a new one starts (`playStopped` to it).
   void SetVideoMax(const std::string& participantId, int max);
+  // filter.apply / filter.remove on a stream's video, by its publisher or a host (checked
+  // here: Forbidden otherwise). Throws as media::Filters does; NotFound for no such stream.
+  void ApplyFilter(const std::string& participantId, const std::string& streamId, const std::string& filter,
+                   const nlohmann::json& params);
+  void RemoveFilter(const std::string& participantId, const std::string& streamId);
+  nlohmann::json FilterOf(const std::string& streamId) const { return filters_ ? filters_->Describe(streamId) : nullptr; }
   // The active speaker (SFU rooms: from audio levels), "" when nobody spoke yet.
   const std::string& ActiveSpeakerId() const { return speakers_.current(); }
 
@@ -248,6 +255,7 @@ private:
   std::unique_ptr<media::Mixer> mixer_;  // MCU rooms; SFU rooms while a composite is recorded
   int compositeUsers_ = 0;
   std::unique_ptr<media::Transcoders> transcoders_;
+  std::unique_ptr<media::Filters> filters_;    // from the first filter.apply
   media::ActiveSpeaker speakers_;              // SFU rooms
   std::unique_ptr<media::LevelMeters> meters_;  // SFU rooms while a speaker play exists
   guint levelTimer_ = 0;

@@ -396,9 +396,27 @@ struct WebRtcClient::Impl : std::enable_shared_from_this<Impl> {
     if (opt.video && !opt.simulcastRids.empty()) {
       BuildSimulcast();
     } else if (opt.video) {
-      GstElement* src = Make("videotestsrc");
-      g_object_set(src, "is-live", TRUE, nullptr);
-      if (!opt.pattern.empty()) gst_util_set_object_arg(G_OBJECT(src), "pattern", opt.pattern.c_str());
+      GstElement* src = nullptr;
+      if (!opt.imageFile.empty()) {
+        // A bin: the still image, decoded once and repeated live at the frame rate.
+        GError* err = nullptr;
+        bool png = g_str_has_suffix(opt.imageFile.c_str(), ".png");
+        std::string desc = "filesrc location=\"" + opt.imageFile + "\" ! " + (png ? "pngdec" : "jpegdec") +
+                           " ! videoconvert ! videocrop left=" +
+                           std::to_string(opt.imageCrop[0]) + " top=" + std::to_string(opt.imageCrop[1]) +
+                           " right=" + std::to_string(opt.imageCrop[2]) + " bottom=" + std::to_string(opt.imageCrop[3]) +
+                           " ! videoscale ! imagefreeze is-live=true";
+        src = gst_parse_bin_from_description(desc.c_str(), TRUE, &err);
+        if (!src) {
+          std::string why = err ? err->message : "cannot parse";
+          g_clear_error(&err);
+          throw std::runtime_error("image source: " + why);
+        }
+      } else {
+        src = Make("videotestsrc");
+        g_object_set(src, "is-live", TRUE, nullptr);
+        if (!opt.pattern.empty()) gst_util_set_object_arg(G_OBJECT(src), "pattern", opt.pattern.c_str());
+      }
       GstElement* filter = Make("capsfilter");
       CapsPtr raw(gst_caps_new_simple("video/x-raw", "format", G_TYPE_STRING, "I420", "width", G_TYPE_INT,
                                       opt.width, "height", G_TYPE_INT, opt.height, "framerate",

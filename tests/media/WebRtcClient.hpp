@@ -44,6 +44,11 @@ public:
     // Publisher: sends the ssrc-audio-level header extension (RFC 6464) with the level of
     // the test tone, as browsers do.
     bool audioLevelExtension = false;
+    // Publisher: a still image (JPEG, or PNG by its .png name; e.g. a face photo) as the
+    // camera instead of videotestsrc, cropped by imageCrop pixels (left, top, right,
+    // bottom) and scaled to width x height: filesrc ! jpegdec ! videocrop ! imagefreeze.
+    std::string imageFile;
+    int imageCrop[4] = {0, 0, 0, 0};
     // Publisher: a 16-bit PCM WAV file (espeak-ng -w writes one) sent instead of the test
     // tone, in a loop at its own pace: appsrc ! clocksync ! audioconvert ! audioresample !
     // opusenc. "" = audiotestsrc.

@@ -230,6 +230,22 @@ void RegisterConferenceMethods(Dispatcher& d, Services& s) {
     return json{{"plays", conf->SetLayerAll(pid, layer)}};
   });
 
+  // A video filter on a published stream (its publisher, or a host).
+  d.Add("filter.apply", Access::Public, [&s](Call& c) {
+    auto [conf, pid] = Joined(s, c);
+    std::string streamId = c.params.str("streamId", 64);
+    std::string filter = c.params.oneOf("filter", {"face", "motion"});
+    json params = c.params.raw().contains("params") ? c.params.raw()["params"] : json::object();
+    conf->ApplyFilter(pid, streamId, filter, params);
+    return json{{"streamId", streamId}, {"filter", filter}};
+  });
+
+  d.Add("filter.remove", Access::Public, [&s](Call& c) {
+    auto [conf, pid] = Joined(s, c);
+    conf->RemoveFilter(pid, c.params.str("streamId", 64));
+    return json::object();
+  });
+
   d.Add("conference.setVideoMax", Access::Public, [&s](Call& c) {
     auto [conf, pid] = Joined(s, c);
     conf->SetVideoMax(pid, int(c.params.integer("number", 0, 64)));
