@@ -23,7 +23,6 @@
 #include <vector>
 
 using namespace atrium::test;
-using atrium::bench::Client;
 using atrium::bench::CpuSeconds;
 
 namespace {
@@ -84,12 +83,11 @@ int main(int argc, char** argv) {
                                       {{"name", "mcubench"}, {"mode", "mcu"}, {"definition", definition},
                                        {"isPublic", true}, {"numberLimit", 64}},
                                       token))["roomId"];
-    std::vector<std::unique_ptr<Client>> clients;
+    std::vector<std::unique_ptr<Member>> clients;
     std::string stream0;
     for (int i = 0; i < n; ++i) {
-      auto c = std::make_unique<Client>(wsUrl);
-      json j = c->ws().Call("conference.join", {{"roomId", room}, {"displayName", "p" + std::to_string(i)}});
-      c->id = ResultOf(j)["participant"]["id"];
+      auto c = std::make_unique<Member>(wsUrl, "p" + std::to_string(i));
+      c->Join(room);
       WebRtcClient::Options o;
       o.width = 640;
       o.height = 360;
@@ -97,20 +95,21 @@ int main(int argc, char** argv) {
       o.pattern = "black";
       o.volume = 0.1;
       o.toneHz = 300 + 100 * i;
-      std::string s = c->Connect(o, "media.publish", {{"kind", "camera"}}, "streamId");
+      std::string s = c->Publish(o);
       if (i == 0) stream0 = s;
       clients.push_back(std::move(c));
     }
-    Client& viewer = *clients[0];
-    WebRtcClient::Options po;
-    po.role = WebRtcClient::Role::Player;
-    std::string mixPlay = viewer.Connect(po, "media.play", {{"streamId", "mix"}}, "playId");
-    std::string directPlay = viewer.Connect(po, "media.play", {{"streamId", stream0}}, "playId");
+    Member& viewer = *clients[0];
+    std::string mixPlay = viewer.Play("mix");
+    std::string directPlay = viewer.Play(stream0);
     auto pump = [&] {
-      for (auto& c : clients) c->Pump();
+      for (auto& c : clients) {
+        c->Pump();
+        c->ws().TakeNotifications([](const json& j) { return j["method"] == "speaking"; });
+      }
     };
-    WebRtcClient& mix = *viewer.peers[mixPlay];
-    WebRtcClient& direct = *viewer.peers[directPlay];
+    WebRtcClient& mix = viewer.peer(mixPlay);
+    WebRtcClient& direct = viewer.peer(directPlay);
     RunUntil([&] { pump(); return mix.framesDecoded() > 30 && direct.framesDecoded() > 30; }, 30000);
     RunUntil([&] { pump(); return false; }, 3000);  // settle
 
@@ -131,7 +130,7 @@ int main(int argc, char** argv) {
       int yuv[3] = {0, 0, 0};
       return c.receiver()->SampleYuv(x, y, yuv) ? yuv[0] : -1;
     };
-    WebRtcClient& pub = *clients[0]->peers[stream0];
+    WebRtcClient& pub = clients[0]->peer(stream0);
     for (int f = 0; f < 2 * flips; ++f) {
       bool white = f % 2 == 0;
       SetPattern(pub, white ? "white" : "black");
@@ -157,7 +156,7 @@ int main(int argc, char** argv) {
     std::printf("%4d %8.1f %8.1f %8.1f %11s %11s %9s\n", n, cpu, fps, directFps, ms(s).c_str(), ms(m).c_str(),
                 ms(m - s).c_str());
     std::fflush(stdout);
-    for (auto& c : clients) c->peers.clear();
+    for (auto& c : clients) c->DropAll();
     clients.clear();
     RunUntil([] { return false; }, 2000);  // the room empties
   }

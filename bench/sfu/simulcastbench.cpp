@@ -17,7 +17,6 @@
 #include <vector>
 
 using namespace atrium::test;
-using atrium::bench::Client;
 using atrium::bench::CpuSeconds;
 
 int main(int argc, char** argv) {
@@ -40,10 +39,10 @@ int main(int argc, char** argv) {
   std::string token = ResultOf(http.Call("auth.login", {{"account", "admin"}, {"password", password}}))["token"];
   int64_t room = ResultOf(http.Call("room.create", {{"name", "simulcastbench"}, {"isPublic", true}, {"numberLimit", 200}},
                                     token))["roomId"];
-  std::vector<std::unique_ptr<Client>> clients;
+  std::vector<std::unique_ptr<Member>> clients;
   auto join = [&](const std::string& name) {
-    auto c = std::make_unique<Client>(wsUrl);
-    c->id = ResultOf(c->ws().Call("conference.join", {{"roomId", room}, {"displayName", name}}))["participant"]["id"];
+    auto c = std::make_unique<Member>(wsUrl, name);
+    c->Join(room);
     clients.push_back(std::move(c));
     return clients.back().get();
   };
@@ -64,9 +63,9 @@ int main(int argc, char** argv) {
   o.height = 360;
   o.fps = 30;
   o.keyframeMaxDist = 60;
-  std::string plain = join("plain")->Connect(o, "media.publish", {{"kind", "camera"}}, "streamId");
+  std::string plain = join("plain")->Publish(o);
   o.simulcastRids = {"q", "h", "f"};
-  std::string simulcast = join("simulcast")->Connect(o, "media.publish", {{"kind", "camera"}}, "streamId");
+  std::string simulcast = join("simulcast")->Publish(o);
   pump(3000);
   auto measure = [&](const std::function<void()>& each = nullptr) {
     double c0 = CpuSeconds(serverPid);
@@ -77,7 +76,7 @@ int main(int argc, char** argv) {
   double base = measure();
 
   struct Sub {
-    Client* c;
+    Member* c;
     std::string play;
   };
   auto subscribe = [&](const std::string& stream) {
@@ -86,13 +85,13 @@ int main(int argc, char** argv) {
     p.role = WebRtcClient::Role::Player;
     p.audio = false;
     for (int i = 0; i < n; ++i) {
-      Client* c = join("sub");
-      subs.push_back({c, c->Connect(p, "media.play", {{"streamId", stream}}, "playId")});
+      Member* c = join("sub");
+      subs.push_back({c, c->Play(stream, p)});
     }
     RunUntil([&] {
       pump(100);
       for (auto& s : subs)
-        if (s.c->peers[s.play]->framesDecoded() < 10) return false;
+        if (s.c->peer(s.play).framesDecoded() < 10) return false;
       return true;
     }, 30000);
     pump(2000);
@@ -100,7 +99,7 @@ int main(int argc, char** argv) {
   };
   auto unsubscribe = [&](std::vector<Sub>& subs) {
     for (auto& s : subs) {
-      s.c->peers.clear();
+      s.c->DropAll();
       s.c->ws().Call("conference.leave");
     }
     subs.clear();
@@ -116,7 +115,7 @@ int main(int argc, char** argv) {
   double fixedCpu = measure();
   int layer = 2, switches = 0;
   gint64 next = g_get_monotonic_time() + G_USEC_PER_SEC;
-  for (auto& s : subs) f0 += s.c->peers[s.play]->framesDecoded();
+  for (auto& s : subs) f0 += s.c->peer(s.play).framesDecoded();
   double switchingCpu = measure([&] {
     if (g_get_monotonic_time() < next) return;
     next += G_USEC_PER_SEC;
@@ -125,7 +124,7 @@ int main(int argc, char** argv) {
     switches += int(subs.size());
   });
   uint64_t f1 = 0;
-  for (auto& s : subs) f1 += s.c->peers[s.play]->framesDecoded();
+  for (auto& s : subs) f1 += s.c->peer(s.play).framesDecoded();
   unsubscribe(subs);
 
   auto per = [&](double cpu) { return (cpu - base) / n; };

@@ -228,7 +228,7 @@ bool RewritePt(GstBuffer** buffer, int pt) {
 //   subscribers number the codec differently.
 GstPadProbeReturn ForwardProbe(GstPad* pad, GstPadProbeInfo* info, gpointer data) {
   auto* f = static_cast<Forward*>(data);
-  if (info->type & GST_PAD_PROBE_TYPE_QUERY_DOWNSTREAM) {
+  if (info->type & GST_PAD_PROBE_TYPE_QUERY_BOTH) {
     GstQuery* q = GST_PAD_PROBE_INFO_QUERY(info);
     if (GST_QUERY_TYPE(q) == GST_QUERY_CAPS) {
       GstCaps* any = gst_caps_new_empty_simple("application/x-rtp");
@@ -806,7 +806,7 @@ void RoomPipeline::AttachInput(Branch& b, Track* t, const std::string& sourceId)
   f->handle = b.handle;
   gst_pad_add_probe(in.teePad,
                     GstPadProbeType(GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST |
-                                    GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM | GST_PAD_PROBE_TYPE_QUERY_DOWNSTREAM),
+                                    GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM | GST_PAD_PROBE_TYPE_QUERY_BOTH),
                     ForwardProbe, f, Forward::Free);
   GstPad* into = b.webrtcSink;
   if (b.sw) into = in.switchPad = gst_element_request_pad_simple(b.sw, "sink_%u");

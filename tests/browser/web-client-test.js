@@ -229,6 +229,20 @@ async function main() {
     checks.check(await visible(alice, '#btn-finish') && !(await visible(bob, '#btn-finish')),
       'only the host has "End for all"');
 
+    // SFU cameras are sent as simulcast: each tile offers a quality, and the smallest one is
+    // what then arrives.
+    const quality = '#grid select[aria-label="Video quality of Administrator"]';
+    checks.check(await visible(bob, quality), "bob's tile of the host's camera offers a video quality");
+    if (await visible(bob, quality)) {
+      const width = async () => Math.max(...Object.values(await bob.evaluate(() => atrium.meeting.stats()))
+        .map((v) => (v && v.frameWidth) || 0));
+      const high = await width();
+      await bob.selectOption(quality, '0');
+      const low = await waitFor(async () => { const w = await width(); return w > 0 && w < high ? w : null; }, 15000, 500);
+      checks.check(Boolean(low), 'choosing the low quality makes the video smaller', `${high} -> ${low ?? await width()} px wide`);
+      await bob.selectOption(quality, '2');
+    }
+
     // The active speaker (loudest remote audio) is highlighted.
     const speaking = await bob.waitForSelector('#grid .tile.speaking', { timeout: 10000 }).then(() => true, () => false);
     checks.check(speaking, "bob's page highlights the speaking host's tile");

@@ -7,10 +7,13 @@
 #include "tests/media/WebRtcClient.hpp"
 #include "tests/rpc/Harness.hpp"
 
+#include <functional>
 #include <map>
+#include <optional>
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace atrium::test {
 
@@ -50,6 +53,8 @@ public:
     }
   }
 
+  // Every peer goes (their pipelines stop); the session stays.
+  void DropAll() { peers_.clear(); }
   WebRtcClient& peer(const std::string& id) { return *peers_.at(id); }
   const ReceiveCounter& received(const std::string& id) { return *peers_.at(id)->receiver(); }
   WsClient& ws() { return ws_; }
@@ -84,5 +89,31 @@ private:
   std::string id_;
   std::map<std::string, std::unique_ptr<WebRtcClient>> peers_;
 };
+
+// Iterates the main loop, handing each member its server candidates, until `done` or
+// the timeout.
+inline bool WaitPumping(const std::vector<Member*>& members, const std::function<bool()>& done, int timeoutMs = 15000) {
+  return RunUntil(
+      [&] {
+        for (auto* m : members) m->Pump();
+        return done();
+      },
+      timeoutMs);
+}
+
+// The params of the first notification `method` to `m` that `pred` accepts (others of that
+// method are taken and dropped), pumping `members` meanwhile; nullopt at the timeout.
+inline std::optional<json> WaitForNotification(Member& m, const std::string& method, const std::vector<Member*>& members,
+                                               const std::function<bool(const json&)>& pred = nullptr,
+                                               int timeoutMs = 15000) {
+  std::optional<json> found;
+  WaitPumping(members, [&] {
+    for (auto& n : m.ws().TakeNotifications(
+             [&](const json& j) { return j["method"] == method && (!pred || pred(j["params"])); }))
+      if (!found) found = n["params"];
+    return found.has_value();
+  }, timeoutMs);
+  return found;
+}
 
 }  // namespace atrium::test

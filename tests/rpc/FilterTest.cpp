@@ -6,6 +6,7 @@
 #include "tests/media/ReceiveCounter.hpp"
 #include "tests/media/WebRtcClient.hpp"
 #include "tests/rpc/ConferenceMember.hpp"
+#include "tests/rpc/DaemonSuite.hpp"
 #include "tests/rpc/Harness.hpp"
 
 #include <gtest/gtest.h>
@@ -17,43 +18,21 @@ namespace {
 
 constexpr const char* kFacePhoto = "/usr/share/doc/opencv-doc/examples/data/messi5.jpg";  // opencv-doc
 
-class FilterTest : public ::testing::Test {
+class FilterTest : public DaemonSuite {
 protected:
-  static void SetUpTestSuite() {
-    dir_ = new TempDir();
-    daemon_ = new DaemonProcess(dir_->path(), "[ice]\naddresses = 127.0.0.1\n");
-    HttpClient http(daemon_->url());
-    token_ = ResultOf(http.Call("auth.login", {{"account", "admin"}, {"password", DaemonProcess::kAdminPassword}}))["token"];
-  }
-  static void TearDownTestSuite() {
-    delete daemon_;
-    delete dir_;
-  }
+  static void SetUpTestSuite() { StartDaemon("[ice]\naddresses = 127.0.0.1\n"); }
   void SetUp() override {
     if (!g_file_test(kFacePhoto, G_FILE_TEST_EXISTS)) GTEST_SKIP() << kFacePhoto << " is missing (opencv-doc)";
   }
-  int64_t CreateRoom() {
-    HttpClient http(daemon_->url());
-    return ResultOf(http.Call("room.create", {{"name", "filters"}, {"isPublic", true}}, token_))["roomId"];
+  int64_t CreateRoom() { return Ok(AdminCall("room.create", {{"name", "filters"}, {"isPublic", true}}))["roomId"]; }
+  static bool Wait(const std::vector<Member*>& members, const std::function<bool()>& done, int timeoutMs = 15000) {
+    return WaitPumping(members, done, timeoutMs);
   }
-  static bool Wait(std::vector<Member*> members, const std::function<bool()>& done, int timeoutMs = 15000) {
-    return RunUntil(
-        [&] {
-          for (auto* m : members) m->Pump();
-          return done();
-        },
-        timeoutMs);
-  }
-  static std::optional<json> WaitFor(Member& m, const std::string& method, std::vector<Member*> pump,
+  static std::optional<json> WaitFor(Member& m, const std::string& method, const std::vector<Member*>& pump,
                                      const std::function<bool(const json&)>& pred, int timeoutMs = 15000) {
-    std::optional<json> found;
-    Wait(pump, [&] {
-      for (auto& n : m.ws().TakeNotifications([&](const json& j) { return j["method"] == method && pred(j["params"]); }))
-        if (!found) found = n["params"];
-      return found.has_value();
-    }, timeoutMs);
-    return found;
+    return WaitForNotification(m, method, pump, pred, timeoutMs);
   }
+
   // Fine detail inside a rectangle of the decoded picture (fractions of it): the mean luma
   // step between pixels two apart, sampled on a grid. A blur takes it away.
   static double Detail(const ReceiveCounter& r, double x, double y, double w, double h) {
@@ -72,14 +51,7 @@ protected:
     return n ? sum / n : 0;
   }
 
-  static TempDir* dir_;
-  static DaemonProcess* daemon_;
-  static std::string token_;
 };
-
-TempDir* FilterTest::dir_ = nullptr;
-DaemonProcess* FilterTest::daemon_ = nullptr;
-std::string FilterTest::token_;
 
 TEST_F(FilterTest, TheFaceFilterBlursTheFaceForEveryoneAndTellsWhereItIs) {
   int64_t room = CreateRoom();

@@ -72,7 +72,7 @@ std::string Reheaded(const std::string& token, const json& header, const std::st
 class SecurityTest : public DaemonSuite {
 protected:
   static bool IsConferenceMethod(const std::string& m) {
-    return m.rfind("conference.", 0) == 0 || m.rfind("media.", 0) == 0;
+    return m.rfind("conference.", 0) == 0 || m.rfind("media.", 0) == 0 || m.rfind("filter.", 0) == 0;
   }
 };
 

@@ -5,6 +5,7 @@
 #include "tests/media/ReceiveCounter.hpp"
 #include "tests/media/WebRtcClient.hpp"
 #include "tests/rpc/ConferenceMember.hpp"
+#include "tests/rpc/DaemonSuite.hpp"
 #include "tests/rpc/Harness.hpp"
 
 #include <gtest/gtest.h>
@@ -12,52 +13,18 @@
 namespace atrium::test {
 namespace {
 
-class SimulcastTest : public ::testing::Test {
+class SimulcastTest : public DaemonSuite {
 protected:
-  static void SetUpTestSuite() {
-    dir_ = new TempDir();
-    daemon_ = new DaemonProcess(dir_->path(), "[ice]\naddresses = 127.0.0.1\n");
-    HttpClient http(daemon_->url());
-    token_ = ResultOf(http.Call("auth.login", {{"account", "admin"}, {"password", DaemonProcess::kAdminPassword}}))["token"];
+  static void SetUpTestSuite() { StartDaemon("[ice]\naddresses = 127.0.0.1\n"); }
+  int64_t CreateRoom() { return Ok(AdminCall("room.create", {{"name", "simulcast"}, {"isPublic", true}}))["roomId"]; }
+  static bool Wait(const std::vector<Member*>& members, const std::function<bool()>& done, int timeoutMs = 15000) {
+    return WaitPumping(members, done, timeoutMs);
   }
-  static void TearDownTestSuite() {
-    delete daemon_;
-    delete dir_;
-  }
-  int64_t CreateRoom() {
-    HttpClient http(daemon_->url());
-    return ResultOf(http.Call("room.create", {{"name", "simulcast"}, {"isPublic", true}}, token_))["roomId"];
-  }
-  static bool Wait(std::vector<Member*> members, const std::function<bool()>& done, int timeoutMs = 15000) {
-    return RunUntil(
-        [&] {
-          for (auto* m : members) m->Pump();
-          return done();
-        },
-        timeoutMs);
-  }
-  static std::optional<json> WaitFor(Member& m, const std::string& method, std::vector<Member*> pump,
+  static std::optional<json> WaitFor(Member& m, const std::string& method, const std::vector<Member*>& pump,
                                      const std::function<bool(const json&)>& pred, int timeoutMs = 15000) {
-    std::optional<json> found;
-    Wait(
-        pump,
-        [&] {
-          for (auto& n : m.ws().TakeNotifications([&](const json& j) { return j["method"] == method && pred(j["params"]); }))
-            if (!found) found = n["params"];
-          return found.has_value();
-        },
-        timeoutMs);
-    return found;
+    return WaitForNotification(m, method, pump, pred, timeoutMs);
   }
-
-  static TempDir* dir_;
-  static DaemonProcess* daemon_;
-  static std::string token_;
 };
-
-TempDir* SimulcastTest::dir_ = nullptr;
-DaemonProcess* SimulcastTest::daemon_ = nullptr;
-std::string SimulcastTest::token_;
 
 TEST_F(SimulcastTest, SubscribersChooseTheirLayerAndFallBackWhenItStops) {
   int64_t room = CreateRoom();
