@@ -75,7 +75,7 @@ void RegisterCallMethods(Dispatcher& d, Services& s) {
           GST_DEBUG("call room dropped [room:%" G_GINT64_FORMAT "]", roomId);
           return true;
         },
-        15);
+        1);  // the conference usually ends on the next loop iteration, when its last participant left
   });
 
   d.Add("call.register", Access::User, [&s](Call& c) {
