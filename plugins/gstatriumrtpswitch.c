@@ -26,7 +26,9 @@
  * one, the old input keeps flowing, and the new input is asked for a
  * keyframe with an upstream #GstForceKeyUnit event, at most once per 300 ms
  * (of buffer running time) per input. ForceKeyUnit events from downstream
- * (a subscriber's PLI) go to the active input with the same limit.
+ * (a subscriber's PLI) always go to the active input: their sender limits
+ * their rate (a request dropped here would leave a viewer waiting for the
+ * input's next keyframe); they count against the element's own requests.
  *
  * The output carries #GstAtriumRtpSwitch:ssrc. Sequence numbers continue
  * across switches (gaps within one input are kept), RTP timestamps advance by
@@ -999,13 +1001,20 @@ gst_atrium_rtp_switch_src_event (GstPad * pad, GstObject * parent,
     GstPad *to;
 
     /* The subscriber lost something: a keyframe from what it gets now (or
-     * from the input about to be forwarded, which is asked for one anyway). */
+     * from the input about to be forwarded, which is asked for one anyway).
+     * A request from downstream always goes up: whoever sends them limits
+     * their rate (a request dropped here would leave a viewer waiting for the
+     * sender's next keyframe); it still counts against the element's own. */
+    GstAtriumRtpSwitchPad *target;
+
     GST_OBJECT_LOCK (self);
-    to = take_key_unit_slot (self, self->active ? self->active :
-        choose_wanted (self));
+    target = self->active ? self->active : choose_wanted (self);
+    to = take_key_unit_slot (self, target);
+    if (!to && target && !target->released)
+      to = gst_object_ref (GST_PAD (target));
     GST_OBJECT_UNLOCK (self);
     if (!to) {
-      GST_LOG_OBJECT (self, "keyframe request dropped (rate limit)");
+      GST_LOG_OBJECT (self, "keyframe request dropped (no input)");
       gst_event_unref (event);
       return TRUE;
     }

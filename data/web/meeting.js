@@ -302,6 +302,7 @@ export async function enterMeeting(params, { stream, camera, mic }) {
     const t = tile(sid, play.kind === 'mix' ? 'Everyone (mixed)' : nameOf(play.participantId), { kind: play.kind });
     if (play.participantId) t.dataset.participant = play.participantId;
     t.querySelector('video').srcObject = play.media;
+    addLayerChoice(t, state.conf, sid);
   }
   refreshControls();
   state.startedAt = Date.now();

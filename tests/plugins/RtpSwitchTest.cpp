@@ -787,12 +787,10 @@ TEST_F(RtpSwitch, KeyframeRequestsFromDownstreamGoToTheActiveInput) {
   EXPECT_TRUE(gst_harness_push_upstream_event(Out(), pli()));
   EXPECT_EQ(KeyUnitRequests(s0), 1);
   EXPECT_EQ(KeyUnitRequests(s1), 0);
+  // Every request from downstream goes up, however close: its sender limits the rate.
   EXPECT_TRUE(gst_harness_push_upstream_event(Out(), pli()));
-  EXPECT_EQ(KeyUnitRequests(s0), 0) << "within 300 ms of the last one";
+  EXPECT_EQ(KeyUnitRequests(s0), 1) << "within 300 ms of the last one";
   s0.Frame(280 * kMs, false);
-  EXPECT_TRUE(gst_harness_push_upstream_event(Out(), pli()));
-  EXPECT_EQ(KeyUnitRequests(s0), 0);
-  s0.Frame(300 * kMs, false);
   EXPECT_TRUE(gst_harness_push_upstream_event(Out(), pli()));
   EXPECT_EQ(KeyUnitRequests(s0), 1);
   EXPECT_EQ(KeyUnitRequests(s1), 0);
